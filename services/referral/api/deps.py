@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from services.referral.domain.agencies import Agencies
+from services.referral.domain.children import Children
+from services.referral.queries import AgencyQueries, ChildQueries
+from shared.audit import AuditDep
+from shared.auth import require_scopes
+from shared.db import SessionDep
+from shared.events import OutboxDep
+from shared.tokens import Principal
+
+CanRead = Annotated[Principal, Depends(require_scopes("referral:read"))]
+CanWrite = Annotated[Principal, Depends(require_scopes("referral:write"))]
+IsAdmin = Annotated[Principal, Depends(require_scopes("admin"))]
+
+
+def agencies_domain(session: SessionDep, outbox: OutboxDep) -> Agencies:
+    return Agencies(AgencyQueries(session), outbox)
+
+
+def children_domain(request: Request, session: SessionDep, audit: AuditDep, outbox: OutboxDep) -> Children:
+    settings = request.app.state.settings
+    return Children(ChildQueries(session, settings.full_access_agency_types), AgencyQueries(session), audit, outbox)
+
+
+AgenciesDep = Annotated[Agencies, Depends(agencies_domain)]
+ChildrenDep = Annotated[Children, Depends(children_domain)]

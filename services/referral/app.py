@@ -1,0 +1,25 @@
+"""Referral service: children, agencies and, later, the whole journey from concern to closure."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from services.referral.api import agencies, children
+from services.referral.settings import ReferralSettings
+from shared.service import build_service_app
+
+TAGS = [
+    {"name": "children", "description": "Children and unborn children known to the partnership."},
+    {"name": "agencies", "description": "Partner agencies and their types."},
+]
+
+
+def create_app(settings: ReferralSettings | None = None) -> FastAPI:
+    settings = settings or ReferralSettings()
+    return build_service_app(
+        settings,
+        title="Referral API",
+        description="Children, agencies, referrals and thresholds of the partnership's neglect model.",
+        routers=[children.router, agencies.router],
+        tags=TAGS,
+    )

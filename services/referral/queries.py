@@ -1,0 +1,105 @@
+"""Reads and writes, with agency scoping inside every query."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from sqlalchemy import exists, or_
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel.sql.expression import SelectOfScalar
+
+from services.referral.models import Agency, Child, ChildExternalRef, Involvement
+from shared.pagination import PageParams, fetch_page
+from shared.tokens import Principal
+
+
+class AgencyQueries:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, agency_id: uuid.UUID) -> Agency | None:
+        return await self.session.get(Agency, agency_id)
+
+    async def by_external_ref(self, external_ref: str) -> Agency | None:
+        return (await self.session.exec(select(Agency).where(Agency.external_ref == external_ref))).first()
+
+    async def page(self, page: PageParams, agency_type: str | None) -> tuple[Sequence[Agency], str | None]:
+        stmt = select(Agency)
+        if agency_type is not None:
+            stmt = stmt.where(Agency.agency_type == agency_type)
+        return await fetch_page(self.session, stmt, Agency, page)
+
+    async def add(self, agency: Agency) -> None:
+        self.session.add(agency)
+        await self.session.flush()
+
+
+class ChildQueries:
+    def __init__(self, session: AsyncSession, full_access_types: Sequence[str]) -> None:
+        self.session = session
+        self.full_access_types = list(full_access_types)
+
+    def _visible_to(self, who: Principal) -> SelectOfScalar[Child]:
+        today = datetime.now(UTC).date()
+        involved = select(Involvement.child_id).where(
+            Involvement.agency_id == who.agency_id,
+            col(Involvement.start_date) <= today,
+            or_(col(Involvement.end_date).is_(None), col(Involvement.end_date) >= today),
+        )
+        sees_all = exists().where(
+            Agency.id == who.agency_id, col(Agency.agency_type).in_(self.full_access_types)
+        )
+        return select(Child).where(
+            or_(Child.created_by_agency_id == who.agency_id, col(Child.id).in_(involved), sees_all)
+        )
+
+    async def get(self, who: Principal, child_id: uuid.UUID) -> Child | None:
+        return (await self.session.exec(self._visible_to(who).where(Child.id == child_id))).first()
+
+    async def page(
+        self,
+        who: Principal,
+        page: PageParams,
+        *,
+        external_ref: str | None = None,
+        la_child_id: str | None = None,
+        nhs_number: str | None = None,
+    ) -> tuple[Sequence[Child], str | None]:
+        stmt = self._visible_to(who)
+        if external_ref is not None:
+            # A partner's reference is only meaningful within that partner.
+            refs = select(ChildExternalRef.child_id).where(
+                ChildExternalRef.agency_id == who.agency_id, ChildExternalRef.external_ref == external_ref
+            )
+            stmt = stmt.where(col(Child.id).in_(refs))
+        if la_child_id is not None:
+            stmt = stmt.where(Child.la_child_id == la_child_id)
+        if nhs_number is not None:
+            stmt = stmt.where(Child.nhs_number == nhs_number)
+        return await fetch_page(self.session, stmt, Child, page)
+
+    async def external_refs(self, who: Principal, child_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, str]:
+        if not child_ids:
+            return {}
+        stmt = select(ChildExternalRef).where(
+            ChildExternalRef.agency_id == who.agency_id, col(ChildExternalRef.child_id).in_(child_ids)
+        )
+        return {r.child_id: r.external_ref for r in (await self.session.exec(stmt)).all()}
+
+    async def ref_taken(self, agency_id: uuid.UUID, external_ref: str) -> bool:
+        stmt = select(ChildExternalRef.id).where(
+            ChildExternalRef.agency_id == agency_id, ChildExternalRef.external_ref == external_ref
+        )
+        return (await self.session.exec(stmt)).first() is not None
+
+    async def la_child_id_taken(self, la_child_id: str) -> bool:
+        stmt = select(Child.id).where(Child.la_child_id == la_child_id)
+        return (await self.session.exec(stmt)).first() is not None
+
+    async def add(self, *rows: Child | ChildExternalRef | Involvement) -> None:
+        # Flush at once: rows without relationships are not ordered by foreign key.
+        self.session.add_all(rows)
+        await self.session.flush()

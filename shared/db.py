@@ -1,0 +1,139 @@
+"""Async database engine and the one-transaction-per-request session.
+
+SQLite is the embedded default (foreign keys enforced, real transactions with
+savepoints); PostgreSQL in CI and production. Timestamps are timezone-aware
+UTC on both and round-trip as such.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterable
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from sqlalchemy import DateTime, MetaData, Table, event, text
+from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.pool import NullPool
+from sqlalchemy.types import TypeDecorator
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timestamp that is stored and returned as an aware UTC datetime.
+
+    SQLite has no time zones: values are normalised to UTC on the way in and
+    get their tzinfo back on the way out, so comparisons never mix naive and
+    aware values.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; use timezone-aware UTC")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def to_async_url(url: str) -> str:
+    """Accept plain ``postgresql://`` and ``sqlite:///`` URLs and pick the async driver."""
+    if url.startswith("postgresql://") or url.startswith("postgres://"):
+        return "postgresql+asyncpg://" + url.split("://", 1)[1]
+    if url.startswith("sqlite:///"):
+        return "sqlite+aiosqlite:///" + url.split(":///", 1)[1]
+    return url
+
+
+def make_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
+    url = to_async_url(url)
+    if url.startswith("sqlite"):
+        engine = create_async_engine(url, poolclass=NullPool if ":memory:" not in url else None)
+        _sqlite_hooks(engine)
+        return engine
+    return create_async_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+
+
+def _sqlite_hooks(engine: AsyncEngine) -> None:
+    # pysqlite's own transaction handling breaks SAVEPOINT and defers BEGIN;
+    # the documented recipe hands transaction control back to SQLAlchemy.
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN")
+
+
+class Database:
+    """The engine and session factory of one service."""
+
+    def __init__(self, url: str) -> None:
+        self.url = to_async_url(url)
+        self.engine = make_engine(self.url)
+        self.sessions: async_sessionmaker[AsyncSession] = async_sessionmaker(
+            self.engine, class_=AsyncSession, expire_on_commit=False
+        )
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.engine.dialect.name == "postgresql"
+
+    async def ping(self) -> None:
+        async with self.sessions() as session:
+            await session.exec(text("SELECT 1"))  # type: ignore[call-overload]
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+
+def get_database(request: Request) -> Database:
+    db: Database = request.app.state.db
+    return db
+
+
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """One transaction per request: commit after the handler, roll back on any error.
+
+    Declared with ``scope="function"`` so the commit happens before the response
+    is sent: a failed commit becomes an error response, never a lost write.
+    """
+    db = get_database(request)
+    async with db.sessions() as session:
+        try:
+            yield session
+        except BaseException:
+            await session.rollback()
+            raise
+        else:
+            await session.commit()
+
+
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+
+
+def service_metadata(tables: Iterable[Table]) -> MetaData:
+    """A MetaData holding only one service's tables (for its Alembic history)."""
+    metadata = MetaData()
+    for table in tables:
+        table.to_metadata(metadata)
+    return metadata

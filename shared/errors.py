@@ -1,0 +1,263 @@
+"""Domain errors and their RFC 9457 problem+json rendering.
+
+Domain code raises these; ``install_problem_handlers`` renders every error
+once, with a ``request_id``. No handler builds an error body by hand.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from shared.context import current_request_id
+
+PROBLEM_JSON = "application/problem+json"
+TYPE_BASE = "https://neglect-backbone.example/problems/"
+log = logging.getLogger("shared.errors")
+
+
+class DomainError(Exception):
+    """Base of every error a client may see. Subclasses set status, slug and title."""
+
+    status: ClassVar[int] = 400
+    slug: ClassVar[str] = "bad-request"
+    title: ClassVar[str] = "Bad request"
+
+    def __init__(self, detail: str | None = None, **extra: Any) -> None:
+        super().__init__(detail or self.title)
+        self.detail = detail or self.title
+        self.extra = extra
+        self.headers: dict[str, str] = {}
+
+    @classmethod
+    def example(cls) -> dict[str, Any]:
+        return {
+            "type": TYPE_BASE + cls.slug,
+            "title": cls.title,
+            "status": cls.status,
+            "detail": f"{cls.title}.",
+            "instance": "/v1/...",
+            "request_id": "6f1c2e8a9b0d4c3e8f7a6b5c4d3e2f1a",
+        }
+
+
+class BadRequest(DomainError):
+    status, slug, title = 400, "bad-request", "Bad request"
+
+
+class MalformedBody(BadRequest):
+    slug, title = "malformed-body", "Request body is not valid JSON"
+
+
+class Unauthorized(DomainError):
+    status, slug, title = 401, "unauthorized", "Authentication required"
+
+    def __init__(self, detail: str | None = None, **extra: Any) -> None:
+        super().__init__(detail, **extra)
+        self.headers["WWW-Authenticate"] = 'Bearer realm="neglect-backbone"'
+
+
+class InvalidClient(Unauthorized):
+    slug, title = "invalid-client", "Client authentication failed"
+
+
+class Forbidden(DomainError):
+    status, slug, title = 403, "forbidden", "Not allowed"
+
+
+class InsufficientScope(Forbidden):
+    slug, title = "insufficient-scope", "Token lacks the required scope"
+
+
+class NotFound(DomainError):
+    status, slug, title = 404, "not-found", "Not found"
+
+
+class MethodNotAllowed(DomainError):
+    status, slug, title = 405, "method-not-allowed", "Method not allowed"
+
+
+class Conflict(DomainError):
+    status, slug, title = 409, "conflict", "Conflict"
+
+
+class IllegalTransition(Conflict):
+    slug, title = "illegal-transition", "Transition not allowed"
+
+
+class DuplicateRecord(Conflict):
+    slug, title = "duplicate", "A record with these identifiers already exists"
+
+
+class IdempotencyInFlight(Conflict):
+    slug, title = "idempotency-in-flight", "A request with this Idempotency-Key is in progress"
+
+
+class PreconditionFailed(DomainError):
+    status, slug, title = 412, "stale-version", "The resource has changed (If-Match does not match)"
+
+
+class PayloadTooLarge(DomainError):
+    status, slug, title = 413, "payload-too-large", "Request body too large"
+
+
+class UnsupportedMediaType(DomainError):
+    status, slug, title = 415, "unsupported-media-type", "Unsupported content type"
+
+
+class Unprocessable(DomainError):
+    status, slug, title = 422, "validation-error", "The request is not valid"
+
+
+class IdempotencyKeyReused(Unprocessable):
+    slug, title = "idempotency-key-reused", "Idempotency-Key was used with a different request"
+
+
+class PreconditionRequired(DomainError):
+    status, slug, title = 428, "if-match-required", "If-Match header required"
+
+
+class TooManyRequests(DomainError):
+    status, slug, title = 429, "rate-limited", "Too many requests"
+
+
+class BadGateway(DomainError):
+    status, slug, title = 502, "bad-gateway", "Upstream service failed"
+
+
+class ServiceUnavailable(DomainError):
+    status, slug, title = 503, "service-unavailable", "Service unavailable"
+
+
+class GatewayTimeout(DomainError):
+    status, slug, title = 504, "gateway-timeout", "Upstream service timed out"
+
+
+class InternalError(DomainError):
+    status, slug, title = 500, "internal-error", "Internal error"
+
+
+def problem_body(
+    status: int,
+    slug: str,
+    title: str,
+    detail: str,
+    instance: str,
+    extra: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "type": TYPE_BASE + slug,
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "instance": instance,
+        "request_id": current_request_id(),
+    }
+    if extra:
+        body.update(extra)
+    return body
+
+
+def problem_response(error: DomainError, instance: str) -> JSONResponse:
+    body = problem_body(error.status, error.slug, error.title, error.detail, instance, error.extra)
+    return JSONResponse(body, status_code=error.status, media_type=PROBLEM_JSON, headers=error.headers)
+
+
+def _field_errors(errors: Sequence[Any]) -> list[dict[str, Any]]:
+    out = []
+    for err in errors:
+        loc = [str(p) for p in err.get("loc", ())]
+        # Never echo the submitted value: it may be personal data.
+        out.append({"field": ".".join(loc), "message": err.get("msg", ""), "code": err.get("type", "")})
+    return out
+
+
+async def _on_domain_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, DomainError)
+    return problem_response(exc, request.url.path)
+
+
+async def _on_validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = list(exc.errors())
+    if any(e.get("type") == "json_invalid" for e in errors):
+        return problem_response(MalformedBody("The body could not be parsed as JSON."), request.url.path)
+    problem = Unprocessable(
+        f"{len(errors)} problem(s) with the request.", errors=_field_errors(errors)
+    )
+    return problem_response(problem, request.url.path)
+
+
+_HTTP_STATUS_TO_ERROR: dict[int, type[DomainError]] = {
+    400: BadRequest, 401: Unauthorized, 403: Forbidden, 404: NotFound, 405: MethodNotAllowed,
+    409: Conflict, 412: PreconditionFailed, 413: PayloadTooLarge, 415: UnsupportedMediaType,
+    422: Unprocessable, 428: PreconditionRequired, 429: TooManyRequests, 503: ServiceUnavailable,
+}
+
+
+async def _on_http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    cls = _HTTP_STATUS_TO_ERROR.get(exc.status_code, BadRequest)
+    detail = exc.detail if isinstance(exc.detail, str) else cls.title
+    if exc.status_code == 404:
+        detail = "No such resource."
+    error = cls(detail)
+    if exc.headers:
+        error.headers.update(exc.headers)
+    return problem_response(error, request.url.path)
+
+
+async def _on_unhandled(request: Request, exc: Exception) -> JSONResponse:
+    # Log the type only: exception messages can carry submitted personal data.
+    log.error("unhandled error", extra={"error_type": type(exc).__name__}, exc_info=False)
+    return problem_response(
+        InternalError("Something went wrong on our side; quote the request id."), request.url.path
+    )
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(DomainError, _on_domain_error)
+    app.add_exception_handler(RequestValidationError, _on_validation_error)
+    app.add_exception_handler(StarletteHTTPException, _on_http_error)
+    app.add_exception_handler(Exception, _on_unhandled)
+
+
+def problems(*errors: type[DomainError]) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses=`` entries for the listed errors, plus the ones every route has."""
+    listed = [*errors, Unauthorized, InsufficientScope, Unprocessable, TooManyRequests]
+    out: dict[int | str, dict[str, Any]] = {}
+    for cls in listed:
+        entry = out.setdefault(
+            cls.status,
+            {"description": cls.title, "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}, "examples": {}}}},
+        )
+        entry["content"][PROBLEM_JSON]["examples"][cls.slug] = {"summary": cls.title, "value": cls.example()}
+    return out
+
+
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": "RFC 9457 problem details.",
+    "required": ["type", "title", "status"],
+    "properties": {
+        "type": {"type": "string", "format": "uri"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "instance": {"type": "string"},
+        "request_id": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {"field": {"type": "string"}, "message": {"type": "string"}, "code": {"type": "string"}},
+            },
+        },
+    },
+}

@@ -1,0 +1,108 @@
+"""``Idempotency-Key`` for creating POSTs.
+
+Same key and body: the stored response. Same key, other body: 422.
+Concurrent with the same key: 409 (PostgreSQL advisory lock; SQLite serialises writers).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any
+
+from fastapi import Depends, Header, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import select
+
+from shared.db import SessionDep
+from shared.errors import BadRequest, IdempotencyInFlight, IdempotencyKeyReused
+from shared.models import IdempotencyRecord
+from shared.tokens import Principal
+
+_KEY = re.compile(r"^[A-Za-z0-9._:-]{1,200}$")
+
+
+class Created:
+    """What a create handler hands back: the body and its headers (Location, ETag)."""
+
+    def __init__(self, body: BaseModel, headers: dict[str, str] | None = None, status_code: int = 201) -> None:
+        self.body = body
+        self.headers = headers or {}
+        self.status_code = status_code
+
+    def response(self) -> JSONResponse:
+        return JSONResponse(self.body.model_dump(mode="json"), status_code=self.status_code, headers=self.headers)
+
+
+class Idempotency:
+    def __init__(
+        self,
+        request: Request,
+        session: SessionDep,
+        idempotency_key: Annotated[
+            str | None,
+            Header(description="Any unique string (a UUID is ideal). Retrying with the same key and body returns the first response."),
+        ] = None,
+    ) -> None:
+        if idempotency_key is not None and not _KEY.match(idempotency_key):
+            raise BadRequest("Idempotency-Key must be 1-200 characters of letters, digits and . _ : -")
+        self.key = idempotency_key
+        self.session = session
+        self.route = f"{request.method} {request.url.path}"
+
+    async def run(
+        self, who: Principal, body: BaseModel, create: Callable[[], Awaitable[Created]]
+    ) -> JSONResponse:
+        if self.key is None:
+            return (await create()).response()
+        fingerprint = hashlib.sha256(
+            json.dumps([self.route, body.model_dump(mode="json")], sort_keys=True).encode()
+        ).hexdigest()
+        if self.session.bind.dialect.name == "postgresql":  # type: ignore[union-attr]
+            lock_key = int.from_bytes(hashlib.sha256(f"{who.client_id}\x00{self.key}".encode()).digest()[:8], "big", signed=True)
+            got = (await self.session.exec(text("SELECT pg_try_advisory_xact_lock(:k)").bindparams(k=lock_key))).scalar()  # type: ignore[call-overload]
+            if not got:
+                raise IdempotencyInFlight("Wait for the first request with this key to finish.")
+        stored = await self._stored(who)
+        if stored is not None:
+            return self._replay(stored, fingerprint)
+        record = IdempotencyRecord(client_id=who.client_id, key=self.key, fingerprint=fingerprint)
+        try:
+            async with self.session.begin_nested():
+                self.session.add(record)
+        except IntegrityError:
+            stored = await self._stored(who)
+            if stored is None:
+                raise IdempotencyInFlight("Wait for the first request with this key to finish.") from None
+            return self._replay(stored, fingerprint)
+        created = await create()
+        record.status_code = created.status_code
+        record.response_body = created.body.model_dump(mode="json")
+        record.response_headers = created.headers
+        self.session.add(record)
+        return created.response()
+
+    async def _stored(self, who: Principal) -> IdempotencyRecord | None:
+        stmt = select(IdempotencyRecord).where(
+            IdempotencyRecord.client_id == who.client_id, IdempotencyRecord.key == self.key
+        )
+        return (await self.session.exec(stmt)).first()
+
+    @staticmethod
+    def _replay(stored: IdempotencyRecord, fingerprint: str) -> JSONResponse:
+        if stored.fingerprint != fingerprint:
+            raise IdempotencyKeyReused("This Idempotency-Key was first used with a different request.")
+        if stored.status_code is None or stored.response_body is None:
+            raise IdempotencyInFlight("Wait for the first request with this key to finish.")
+        headers = dict(stored.response_headers or {})
+        headers["Idempotent-Replayed"] = "true"
+        body: Any = stored.response_body
+        return JSONResponse(body, status_code=stored.status_code, headers=headers)
+
+
+IdempotencyDep = Annotated[Idempotency, Depends()]

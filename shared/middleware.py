@@ -1,0 +1,182 @@
+"""Pure ASGI middleware: request ids and trace context, access logs, body limits.
+
+Written as raw ASGI (not BaseHTTPMiddleware) so streaming bodies pass through
+and the per-request cost stays small.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import secrets
+import time
+import uuid
+from collections.abc import Iterable
+from typing import Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from shared.context import request_id_var, traceparent_var
+from shared.errors import PROBLEM_JSON, PayloadTooLarge, UnsupportedMediaType, problem_body
+
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+_TRACEPARENT = re.compile(r"^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$")
+access_log = logging.getLogger("access")
+
+
+def new_traceparent(trace_id: str | None = None) -> str:
+    return f"00-{trace_id or secrets.token_hex(16)}-{secrets.token_hex(8)}-01"
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope.get("headers", []):
+        if key == name:
+            return str(value.decode("latin-1"))
+    return None
+
+
+async def send_problem(send: Send, status: int, slug: str, title: str, detail: str, instance: str) -> None:
+    body = json.dumps(problem_body(status, slug, title, detail, instance)).encode()
+    await send({
+        "type": "http.response.start",
+        "status": status,
+        "headers": [(b"content-type", PROBLEM_JSON.encode()), (b"content-length", str(len(body)).encode())],
+    })
+    await send({"type": "http.response.body", "body": body})
+
+
+class RequestContextMiddleware:
+    """Gives every request an id and a W3C trace context, and logs it without personal data."""
+
+    def __init__(self, app: ASGIApp, service: str) -> None:
+        self.app = app
+        self.service = service
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        inbound = _header(scope, b"x-request-id")
+        request_id = inbound if inbound and _REQUEST_ID.match(inbound) else uuid.uuid4().hex
+        parent = _header(scope, b"traceparent")
+        match = _TRACEPARENT.match(parent or "")
+        traceparent = new_traceparent(match.group(1) if match else None)
+        rid_token = request_id_var.set(request_id)
+        tp_token = traceparent_var.set(traceparent)
+        scope.setdefault("state", {})["request_id"] = request_id
+        started = time.perf_counter()
+        status = 500
+
+        async def send_with_ids(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                headers = [
+                    (k, v) for k, v in message.get("headers", [])
+                    if k.lower() not in (b"x-request-id", b"traceparent")
+                ]
+                headers.append((b"x-request-id", request_id.encode()))
+                headers.append((b"traceparent", traceparent.encode()))
+                message["headers"] = headers
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_ids)
+        finally:
+            principal = scope.get("state", {}).get("principal")
+            route = scope.get("route")
+            # The route template, never the raw path or query: those can carry identifiers.
+            path = getattr(route, "path", None) or "unmatched"
+            access_log.info(
+                "request",
+                extra={
+                    "service": self.service,
+                    "method": scope.get("method"),
+                    "route": path,
+                    "status": status,
+                    "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                    "request_id": request_id,
+                    "client_id": getattr(principal, "client_id", None),
+                },
+            )
+            request_id_var.reset(rid_token)
+            traceparent_var.reset(tp_token)
+
+
+JSON_TYPES = ("application/json", "application/merge-patch+json")
+
+
+class BodyGuardMiddleware:
+    """Refuses oversized bodies (413) and bodies that are not JSON (415) before any handler runs."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        max_bytes: int,
+        form_paths: Iterable[str] = (),
+        exempt_prefixes: Iterable[str] = (),
+    ) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+        self.form_paths = frozenset(form_paths)
+        self.exempt_prefixes = tuple(exempt_prefixes)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] not in ("POST", "PUT", "PATCH"):
+            await self.app(scope, receive, send)
+            return
+        path: str = scope["path"]
+        length = _header(scope, b"content-length")
+        if length is not None and (not length.isdigit() or int(length) > self.max_bytes):
+            await send_problem(send, 413, PayloadTooLarge.slug, PayloadTooLarge.title,
+                               f"Bodies are limited to {self.max_bytes} bytes.", path)
+            return
+        has_body = length is None or int(length) > 0
+        if has_body and not path.startswith(self.exempt_prefixes):
+            ctype = (_header(scope, b"content-type") or "").split(";")[0].strip().lower()
+            allowed: tuple[str, ...] = JSON_TYPES
+            if path in self.form_paths:
+                allowed = ("application/x-www-form-urlencoded",)
+            if length is None and not ctype:
+                has_body = False  # no length, no type: a bodiless POST from a plain client
+            elif ctype not in allowed:
+                await send_problem(send, 415, UnsupportedMediaType.slug, UnsupportedMediaType.title,
+                                   f"Send the body as {' or '.join(allowed)}.", path)
+                return
+        received = 0
+        too_large = False
+
+        async def counted_receive() -> Message:
+            nonlocal received, too_large
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    too_large = True
+                    raise _BodyTooLarge
+            return message
+
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, counted_receive, tracking_send)
+        except _BodyTooLarge:
+            if not started:
+                await send_problem(send, 413, PayloadTooLarge.slug, PayloadTooLarge.title,
+                                   f"Bodies are limited to {self.max_bytes} bytes.", path)
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+def asgi_state(scope: Scope) -> dict[str, Any]:
+    state: dict[str, Any] = scope.setdefault("state", {})
+    return state

@@ -1,0 +1,131 @@
+"""The parts every service app is built from: state, lifespan, middleware,
+problem handlers, health endpoints and the OpenAPI additions.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable, Sequence
+from typing import Any
+
+import httpx
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.openapi.utils import get_openapi
+
+from shared.db import Database
+from shared.errors import PROBLEM_SCHEMA, ServiceUnavailable, install_problem_handlers
+from shared.events import OutboxRelay
+from shared.logs import configure_logging
+from shared.middleware import BodyGuardMiddleware, RequestContextMiddleware
+from shared.settings import ServiceSettings
+from shared.tokens import TokenVerifier
+
+health = APIRouter(tags=["health"])
+
+
+@health.get("/livez", summary="Liveness", responses={200: {"content": {"application/json": {"example": {"status": "ok"}}}}})
+async def livez() -> dict[str, str]:
+    """The process is up. Says nothing about its dependencies."""
+    return {"status": "ok"}
+
+
+@health.get("/readyz", summary="Readiness", responses={503: {"description": "Database unreachable"}})
+async def readyz(request: Request) -> dict[str, str]:
+    """Ready to serve: its database answers."""
+    db: Database = request.app.state.db
+    try:
+        await asyncio.wait_for(db.ping(), timeout=3)
+    except Exception as exc:
+        raise ServiceUnavailable("The database is not reachable.") from exc
+    return {"status": "ok"}
+
+
+def make_verifier(settings: ServiceSettings) -> TokenVerifier:
+    return TokenVerifier(
+        issuer=settings.token_issuer,
+        audience=settings.token_audience,
+        algorithms=settings.token_algorithms,
+        jwks=settings.jwks_document(),
+        jwks_url=None if settings.jwks_json else settings.jwks_url,
+    )
+
+
+def build_service_app(
+    settings: ServiceSettings,
+    *,
+    title: str,
+    description: str,
+    routers: Sequence[APIRouter],
+    tags: list[dict[str, Any]] | None = None,
+    on_startup: Callable[[FastAPI], Any] | None = None,
+    body_exempt_prefixes: Sequence[str] = (),
+) -> FastAPI:
+    """One domain service: its state is set here, so tests may swap the session factory."""
+    configure_logging(settings.log_level)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if on_startup is not None:
+            await on_startup(app)
+        relay_task = None
+        client = httpx.AsyncClient(timeout=httpx.Timeout(5.0, connect=2.0))
+        if settings.relay_enabled and settings.outbox_subscribers:
+            relay = OutboxRelay(app.state.db, settings.webhook_secret, client,
+                                max_attempts=settings.outbox_max_attempts)
+            app.state.relay = relay
+            relay_task = asyncio.create_task(relay.run_forever(settings.outbox_poll_seconds))
+        try:
+            yield
+        finally:
+            if relay_task is not None:
+                relay_task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await relay_task
+            await client.aclose()
+            await app.state.db.dispose()
+
+    app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan, openapi_tags=tags)
+    app.state.settings = settings
+    app.state.db = Database(settings.effective_database_url)
+    app.state.verifier = make_verifier(settings)
+    install_problem_handlers(app)
+    app.include_router(health)
+    for router in routers:
+        app.include_router(router, prefix="/v1")
+    if settings.cors_origins:
+        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins,
+                           allow_methods=["GET", "POST", "PATCH"], allow_headers=["*"], expose_headers=["ETag", "Link", "X-Request-ID"])
+    app.add_middleware(BodyGuardMiddleware, max_bytes=settings.max_body_bytes, exempt_prefixes=body_exempt_prefixes)
+    app.add_middleware(RequestContextMiddleware, service=settings.service_name)
+    install_openapi(app)
+    return app
+
+
+def install_openapi(app: FastAPI) -> None:
+    """Add the shared Problem schema and drop FastAPI's default 422 schema in its favour."""
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = get_openapi(title=app.title, version=app.version, description=app.description,
+                             routes=app.routes, tags=app.openapi_tags)
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        components["Problem"] = PROBLEM_SCHEMA
+        for name in ("HTTPValidationError", "ValidationError"):
+            components.pop(name, None)
+        for path_item in schema.get("paths", {}).values():
+            for operation in path_item.values():
+                responses = operation.get("responses", {})
+                unprocessable = responses.get("422")
+                if unprocessable and "application/json" in unprocessable.get("content", {}):
+                    ref = unprocessable["content"]["application/json"].get("schema", {}).get("$ref", "")
+                    if ref.endswith("HTTPValidationError"):
+                        del unprocessable["content"]["application/json"]
+                        unprocessable.setdefault("content", {}).setdefault(
+                            "application/problem+json", {"schema": {"$ref": "#/components/schemas/Problem"}})
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -1,0 +1,72 @@
+"""Settings base shared by every service.
+
+Each service subclasses :class:`ServiceSettings` with its own ``env_prefix``
+(``REFERRAL_`` and so on). Settings are passed into ``create_app``; nothing
+reads them from a global.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PLACEHOLDER_SECRETS = {"", "change-me", "dev-only-webhook-secret", "secret"}
+REPO_ROOT = Path(__file__).resolve().parent.parent
+VAR_DIR = REPO_ROOT / "var"
+
+
+class ServiceSettings(BaseSettings):
+    model_config = SettingsConfigDict(extra="ignore")
+
+    service_name: str = "service"
+    environment: Literal["dev", "test", "prod"] = "dev"
+    database_url: str = ""
+    #: Tokens are verified against the gateway's public keys (JWKS).
+    token_issuer: str = "http://127.0.0.1:8000"
+    token_audience: str = "neglect-backbone"
+    jwks_url: str = "http://127.0.0.1:8000/.well-known/jwks.json"
+    #: A JWKS document given inline (tests, air-gapped deployments); wins over jwks_url.
+    jwks_json: str = ""
+    #: Algorithms accepted on tokens: asymmetric only (DESIGN.md §4).
+    token_algorithms: list[str] = Field(default_factory=lambda: ["ES256", "RS256"])
+    #: Shared HMAC secret for signed service events (Standard Webhooks).
+    webhook_secret: str = "dev-only-webhook-secret"
+    #: Where this service's outbox delivers events (other services' /v1/events).
+    outbox_subscribers: list[str] = Field(default_factory=list)
+    outbox_poll_seconds: float = 1.0
+    outbox_max_attempts: int = 8
+    relay_enabled: bool = True
+    max_body_bytes: int = 1_048_576
+    default_page_size: int = 50
+    max_page_size: int = 200
+    cors_origins: list[str] = Field(default_factory=list)
+    log_level: str = "INFO"
+
+    @field_validator("token_algorithms")
+    @classmethod
+    def _asymmetric_only(cls, value: list[str]) -> list[str]:
+        allowed = {"ES256", "ES384", "RS256", "RS384", "RS512", "PS256"}
+        bad = [alg for alg in value if alg not in allowed]
+        if bad or not value:
+            raise ValueError(f"token algorithms must be asymmetric, one or more of {sorted(allowed)}")
+        return value
+
+    @model_validator(mode="after")
+    def _no_placeholder_secrets_in_prod(self) -> ServiceSettings:
+        if self.environment == "prod" and self.webhook_secret in PLACEHOLDER_SECRETS:
+            raise ValueError("webhook_secret must be set to a real secret outside dev")
+        return self
+
+    def default_sqlite_url(self) -> str:
+        return f"sqlite+aiosqlite:///{VAR_DIR / (self.service_name + '.db')}"
+
+    @property
+    def effective_database_url(self) -> str:
+        return self.database_url or self.default_sqlite_url()
+
+    def jwks_document(self) -> dict[str, Any] | None:
+        return json.loads(self.jwks_json) if self.jwks_json else None
