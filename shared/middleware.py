@@ -144,37 +144,35 @@ class BodyGuardMiddleware:
                 await send_problem(send, 415, UnsupportedMediaType.slug, UnsupportedMediaType.title,
                                    f"Send the body as {' or '.join(allowed)}.", path)
                 return
+        if length is not None:
+            # Servers hold the body to its declared length, so the check above is enough.
+            await self.app(scope, receive, send)
+            return
+        # Chunked body of unknown length: read it here, up to the limit, then replay it.
+        chunks: list[bytes] = []
         received = 0
-        too_large = False
-
-        async def counted_receive() -> Message:
-            nonlocal received, too_large
+        while True:
             message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > self.max_bytes:
-                    too_large = True
-                    raise _BodyTooLarge
-            return message
-
-        started = False
-
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
-
-        try:
-            await self.app(scope, counted_receive, tracking_send)
-        except _BodyTooLarge:
-            if not started:
+            if message["type"] != "http.request":
+                break
+            received += len(message.get("body", b""))
+            if received > self.max_bytes:
                 await send_problem(send, 413, PayloadTooLarge.slug, PayloadTooLarge.title,
                                    f"Bodies are limited to {self.max_bytes} bytes.", path)
+                return
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body", False):
+                break
+        replayed = False
 
+        async def replay() -> Message:
+            nonlocal replayed
+            if replayed:
+                return await receive()
+            replayed = True
+            return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
 
-class _BodyTooLarge(Exception):
-    pass
+        await self.app(scope, replay, send)
 
 
 def asgi_state(scope: Scope) -> dict[str, Any]:

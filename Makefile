@@ -1,0 +1,54 @@
+# The two commands that matter: `make run` and `make test`. See README.md.
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+SERVICE ?= referral
+
+.PHONY: run test test-sqlite test-postgres fmt lint typecheck check bench migrate revision seed clean
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Python 3.11 or newer is needed (set PYTHON=...)"; exit 1; }
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	@rm -f $(VENV)/.installed-* && touch $@
+
+run: $(STAMP)
+	$(PY) -m services.cli run
+
+test: $(STAMP)
+	@PY=$(PY) bash scripts/test.sh
+
+test-sqlite: $(STAMP)
+	TEST_DB=sqlite $(PY) -m pytest
+
+test-postgres: $(STAMP)
+	TEST_DB=postgres $(PY) -m pytest
+
+fmt: $(STAMP)
+	$(PY) -m ruff format shared services tests scripts
+	$(PY) -m ruff check --fix shared services tests scripts
+
+lint: $(STAMP)
+	$(PY) -m ruff check shared services tests scripts
+
+typecheck: $(STAMP)
+	$(PY) -m mypy shared services
+
+check: lint typecheck test
+
+bench: $(STAMP)
+	$(PY) scripts/bench.py
+
+migrate: $(STAMP)
+	$(PY) -m services.cli migrate $(SERVICE)
+
+revision: $(STAMP)
+	$(PY) -c "from shared.migrate import revision; from services.cli import settings_for; revision('$(SERVICE)', settings_for('$(SERVICE)').effective_database_url, '$(MSG)')"
+
+seed: $(STAMP)
+	$(PY) -m services.cli seed-demo
+
+clean:
+	rm -rf var .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,151 @@
+"""Command line for operators and developers.
+
+    python -m services.cli migrate [SERVICE ...]   run each service's migrations (default: all)
+    python -m services.cli seed-demo               load the demo partnership (safe to repeat)
+    python -m services.cli run                     migrate, seed, start all four services
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import secrets
+import sys
+from pathlib import Path
+from typing import Any
+
+from shared.settings import VAR_DIR
+
+SERVICES = ("gateway", "referral", "assessment", "reporting")
+DEFAULT_PORTS = {"gateway": 8000, "referral": 8001, "assessment": 8002, "reporting": 8003}
+DEMO_CLIENTS_FILE = VAR_DIR / "demo-clients.json"
+
+
+def port(service: str) -> int:
+    return int(os.environ.get(f"{service.upper()}_PORT", DEFAULT_PORTS[service]))
+
+
+def host() -> str:
+    return os.environ.get("NEGLECT_HOST", "127.0.0.1")
+
+
+def _dev_secret(name: str) -> str:
+    """A random development secret kept under var/ (never in the repository)."""
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    path = VAR_DIR / name
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def dev_environment() -> dict[str, str]:
+    """Environment for running the four services on one machine, with SQLite under var/.
+
+    Values already set in the environment win, so any setting can be overridden.
+    """
+    gateway = f"http://{host()}:{port('gateway')}"
+    events = json.dumps([f"http://{host()}:{port('reporting')}/v1/events"])
+    env: dict[str, str] = {
+        "GATEWAY_REFERRAL_URL": f"http://{host()}:{port('referral')}",
+        "GATEWAY_ASSESSMENT_URL": f"http://{host()}:{port('assessment')}",
+        "GATEWAY_REPORTING_URL": f"http://{host()}:{port('reporting')}",
+        "REFERRAL_OUTBOX_SUBSCRIBERS": events,
+        "ASSESSMENT_OUTBOX_SUBSCRIBERS": events,
+    }
+    secret = _dev_secret("webhook-secret")
+    for service in SERVICES:
+        prefix = service.upper() + "_"
+        env[prefix + "TOKEN_ISSUER"] = gateway
+        env[prefix + "JWKS_URL"] = f"{gateway}/.well-known/jwks.json"
+        env[prefix + "WEBHOOK_SECRET"] = secret
+    return {k: os.environ.get(k, v) for k, v in env.items()}
+
+
+def settings_for(service: str) -> Any:
+    os.environ.update({k: v for k, v in dev_environment().items() if k not in os.environ})
+    if service == "gateway":
+        from services.gateway.settings import GatewaySettings
+
+        return GatewaySettings()
+    if service == "referral":
+        from services.referral.settings import ReferralSettings
+
+        return ReferralSettings()
+    if service == "assessment":
+        from services.assessment.settings import AssessmentSettings
+
+        return AssessmentSettings()
+    from services.reporting.settings import ReportingSettings
+
+    return ReportingSettings()
+
+
+def migrate(services: list[str]) -> None:
+    from shared.migrate import upgrade
+
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    for service in services:
+        upgrade(service, settings_for(service).effective_database_url)
+        print(f"migrated {service}")  # noqa: T201
+
+
+def run() -> None:
+    from honcho.manager import Manager
+
+    migrate(list(SERVICES))
+    from services.demo import seed_demo
+
+    asyncio.run(seed_demo(settings_for))
+    env = {**os.environ, **dev_environment()}
+    manager = Manager()
+    for service in SERVICES:
+        cmd = (f"{sys.executable} -m uvicorn --factory services.{service}.app:create_app "
+               f"--host {host()} --port {port(service)} --no-access-log")
+        manager.add_process(service, cmd, env=env, cwd=str(Path(__file__).resolve().parent.parent))
+    _print_welcome()
+    manager.loop()
+    sys.exit(manager.returncode)
+
+
+def _print_welcome() -> None:
+    base = f"http://{host()}:{port('gateway')}"
+    lines = [f"\nNeglect backbone is starting. API docs: {base}/docs"]
+    if DEMO_CLIENTS_FILE.exists():
+        clients = json.loads(DEMO_CLIENTS_FILE.read_text())
+        first = next(c for c in clients if "referral:read" in c["scopes"])
+        lines += [
+            f"Demo client credentials: {DEMO_CLIENTS_FILE.relative_to(VAR_DIR.parent)}",
+            "Get a token:",
+            f"  curl -s -u '{first['client_id']}:{first['client_secret']}' -d grant_type=client_credentials {base}/oauth/token",
+            "Then: curl -H \"Authorization: Bearer $TOKEN\" " + base + "/v1/children",
+        ]
+    print("\n".join(lines) + "\nCtrl-C stops everything.\n", flush=True)  # noqa: T201
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m services.cli", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    m = sub.add_parser("migrate", help="run migrations")
+    m.add_argument("services", nargs="*", metavar="SERVICE", help=f"any of {', '.join(SERVICES)} (default: all)")
+    sub.add_parser("seed-demo", help="load demo data")
+    sub.add_parser("run", help="migrate, seed and start everything")
+    args = parser.parse_args(argv)
+    if args.command == "migrate":
+        unknown = sorted(set(args.services) - set(SERVICES))
+        if unknown:
+            parser.error(f"unknown service(s): {', '.join(unknown)}")
+        migrate(args.services or list(SERVICES))
+    elif args.command == "seed-demo":
+        from services.demo import seed_demo
+
+        asyncio.run(seed_demo(settings_for))
+    else:
+        run()
+
+
+if __name__ == "__main__":
+    main()
