@@ -39,7 +39,7 @@ typecheck: $(STAMP)
 check: lint typecheck test
 
 bench: $(STAMP)
-	$(PY) scripts/bench.py
+	$(PY) scripts/bench.py --write
 
 migrate: $(STAMP)
 	$(PY) -m services.cli migrate $(SERVICE)

@@ -179,13 +179,12 @@ def _field_errors(errors: Sequence[Any]) -> list[dict[str, Any]]:
 
 
 async def _on_domain_error(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, DomainError)
-    return problem_response(exc, request.url.path)
+    error = exc if isinstance(exc, DomainError) else InternalError()
+    return problem_response(error, request.url.path)
 
 
 async def _on_validation_error(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, RequestValidationError)
-    errors = list(exc.errors())
+    errors = list(exc.errors()) if isinstance(exc, RequestValidationError) else []
     if any(e.get("type") == "json_invalid" for e in errors):
         return problem_response(MalformedBody("The body could not be parsed as JSON."), request.url.path)
     problem = Unprocessable(
@@ -202,7 +201,8 @@ _HTTP_STATUS_TO_ERROR: dict[int, type[DomainError]] = {
 
 
 async def _on_http_error(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, StarletteHTTPException)
+    if not isinstance(exc, StarletteHTTPException):
+        return await _on_unhandled(request, exc)
     cls = _HTTP_STATUS_TO_ERROR.get(exc.status_code, BadRequest)
     detail = exc.detail if isinstance(exc.detail, str) else cls.title
     if exc.status_code == 404:
@@ -230,7 +230,7 @@ def install_problem_handlers(app: FastAPI) -> None:
 
 def problems(*errors: type[DomainError]) -> dict[int | str, dict[str, Any]]:
     """OpenAPI ``responses=`` entries for the listed errors, plus the ones every route has."""
-    listed = [*errors, Unauthorized, InsufficientScope, Unprocessable, TooManyRequests]
+    listed: list[type[DomainError]] = [*errors, Unauthorized, InsufficientScope, Unprocessable, TooManyRequests]
     out: dict[int | str, dict[str, Any]] = {}
     for cls in listed:
         entry = out.setdefault(

@@ -159,7 +159,7 @@ class OutboxRelay:
                 .limit(self.batch_size)
             )
             if self.db.is_postgres:
-                stmt = stmt.with_for_update(skip_locked=True, of=OutboxDelivery)  # type: ignore[arg-type]
+                stmt = stmt.with_for_update(skip_locked=True, of=OutboxDelivery)
             rows = (await session.exec(stmt)).all()
             for delivery, message in rows:
                 await self._deliver(session, delivery, message)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from alembic import command, context
 from alembic.autogenerate import compare_metadata
@@ -35,7 +35,7 @@ def revision(service: str, url: str, message: str) -> None:
     command.revision(alembic_config(service, url), message=message, autogenerate=True)
 
 
-def _render_item(type_: str, obj: Any, autogen_context: Any) -> str | bool:
+def _render_item(type_: str, obj: Any, autogen_context: Any) -> str | Literal[False]:
     if type_ == "type" and isinstance(obj, UTCDateTime):
         autogen_context.imports.add("import shared.db")
         return "shared.db.UTCDateTime()"
@@ -57,7 +57,8 @@ def _configure(connection: Connection, metadata: MetaData) -> None:
 def run_env(metadata: MetaData) -> None:
     """The body of every service's ``migrations/env.py``."""
     url = context.config.get_main_option("sqlalchemy.url")
-    assert url, "sqlalchemy.url is set by shared.migrate.alembic_config"
+    if not url:
+        raise RuntimeError("sqlalchemy.url is set by shared.migrate.alembic_config")
 
     async def run() -> None:
         engine = make_engine(url)

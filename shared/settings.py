@@ -26,15 +26,15 @@ class ServiceSettings(BaseSettings):
     environment: Literal["dev", "test", "prod"] = "dev"
     database_url: str = ""
     #: Tokens are verified against the gateway's public keys (JWKS).
-    token_issuer: str = "http://127.0.0.1:8000"
-    token_audience: str = "neglect-backbone"
+    token_issuer: str = "http://127.0.0.1:8000"  # noqa: S105 - a URL, not a secret
+    token_audience: str = "neglect-backbone"  # noqa: S105 - a name, not a secret
     jwks_url: str = "http://127.0.0.1:8000/.well-known/jwks.json"
     #: A JWKS document given inline (tests, air-gapped deployments); wins over jwks_url.
     jwks_json: str = ""
     #: Algorithms accepted on tokens: asymmetric only (DESIGN.md §4).
     token_algorithms: list[str] = Field(default_factory=lambda: ["ES256", "RS256"])
     #: Shared HMAC secret for signed service events (Standard Webhooks).
-    webhook_secret: str = "dev-only-webhook-secret"
+    webhook_secret: str = "dev-only-webhook-secret"  # noqa: S105 - refused outside dev
     #: Where this service's outbox delivers events (other services' /v1/events).
     outbox_subscribers: list[str] = Field(default_factory=list)
     outbox_poll_seconds: float = 1.0

@@ -50,10 +50,10 @@ class ChildQueries:
             or_(col(Involvement.end_date).is_(None), col(Involvement.end_date) >= today),
         )
         sees_all = exists().where(
-            Agency.id == who.agency_id, col(Agency.agency_type).in_(self.full_access_types)
+            col(Agency.id) == who.agency_id, col(Agency.agency_type).in_(self.full_access_types)
         )
         return select(Child).where(
-            or_(Child.created_by_agency_id == who.agency_id, col(Child.id).in_(involved), sees_all)
+            or_(col(Child.created_by_agency_id) == who.agency_id, col(Child.id).in_(involved), sees_all)
         )
 
     async def get(self, who: Principal, child_id: uuid.UUID) -> Child | None:

@@ -113,7 +113,8 @@ async def test_unhandled_errors_become_500_problems_without_details(keys: Keys, 
         r = await client.get("/v1/boom")
         assert r.status_code == 500
         assert r.headers["content-type"] == PROBLEM
-        assert "Jane" not in r.text and "Traceback" not in r.text
+        assert "Jane" not in r.text
+        assert "Traceback" not in r.text
         assert (await client.patch("/v1/versioned", json={})).status_code == 428
         assert (await client.patch("/v1/versioned", json={}, headers={"If-Match": '"2"'})).status_code == 412
         assert (await client.patch("/v1/versioned", json={}, headers={"If-Match": "nonsense"})).status_code == 400

@@ -1,7 +1,7 @@
 """initial schema
 
 Revision ID: 56705bae9f07
-Revises: 
+Revises:
 Create Date: 2026-11-26 06:13:51.072622
 """
 from collections.abc import Sequence
@@ -9,6 +9,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 import sqlmodel
 from alembic import op
+
 import shared.db
 
 revision: str = '56705bae9f07'

@@ -1,0 +1,143 @@
+"""Demo data for `make run`: one partnership, its partner agencies, one API client
+per agency, an analyst and an administrator client, and a few synthetic children.
+
+Everything goes through the services' own APIs (in-process), so demo records are
+validated, audited and announced through the outbox like any other. Safe to run
+again: what exists is kept; client secrets are written once to var/demo-clients.json.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from shared.settings import VAR_DIR
+from shared.tokens import TokenSigner, load_or_create_signer
+
+DEMO_CLIENTS_FILE = VAR_DIR / "demo-clients.json"
+PARTNERSHIP = "Northshire Safeguarding Children Partnership (demo)"
+
+
+@dataclass(frozen=True)
+class DemoAgency:
+    ref: str
+    name: str
+    agency_type: str
+    scopes: tuple[str, ...]
+
+
+AGENCIES = [
+    DemoAgency("NS-CSC", "Northshire Children's Social Care", "childrens_social_care",
+               ("referral:read", "referral:write", "assessment:read", "assessment:write", "reporting:read")),
+    DemoAgency("NS-POL", "Northshire Police", "police", ("referral:read", "referral:write")),
+    DemoAgency("NS-HV", "Northshire Health Visiting", "health_visiting",
+               ("referral:read", "referral:write", "assessment:read", "assessment:write")),
+    DemoAgency("NS-SCH", "Harbourside Primary School", "school", ("referral:read", "referral:write")),
+    DemoAgency("NS-EH", "Northshire Early Help", "early_help",
+               ("referral:read", "referral:write", "assessment:read", "assessment:write")),
+    DemoAgency("NS-LSCP", "Northshire Partnership Business Unit", "la_other_internal",
+               ("reporting:read", "reporting:export")),
+]
+# The business unit also gets an administrator client (agencies, configuration).
+ADMIN_SCOPES = ("admin", "audit:read")
+
+# Synthetic children only: invented names, NHS numbers from the 999 test range.
+CHILDREN: list[tuple[str, dict[str, Any]]] = [
+    ("NS-HV", {"given_name": "Demo", "family_name": "Unborn-Baker", "expected_birth_date": None, "gender": "0",
+               "external_ref": "HV-DEMO-001"}),
+    ("NS-HV", {"given_name": "Ada", "family_name": "Demo-Baker", "birth_date": "2023-02-11", "gender": "2",
+               "nhs_number": "9990000018", "external_ref": "HV-DEMO-002"}),
+    ("NS-SCH", {"given_name": "Bram", "family_name": "Demo-Cole", "birth_date": "2016-09-03", "gender": "1",
+                "nhs_number": "9990000026", "la_child_id": "NSDEMO0003", "external_ref": "SCH-DEMO-003"}),
+    ("NS-POL", {"given_name": "Cleo", "family_name": "Demo-Drew", "birth_date": "2011-01-20", "gender": "2",
+                "external_ref": "POL-DEMO-004"}),
+    ("NS-CSC", {"given_name": "Dev", "family_name": "Demo-Ellis", "birth_date": "2019-06-30", "gender": "1",
+                "la_child_id": "NSDEMO0005", "external_ref": "CSC-DEMO-005"}),
+]
+
+
+def _expected_birth() -> str:
+    from datetime import UTC, datetime, timedelta
+
+    return (datetime.now(UTC).date() + timedelta(weeks=12)).isoformat()
+
+
+class _Api:
+    """Calls one service in-process with tokens signed by the gateway's key."""
+
+    def __init__(self, app: Any, signer: TokenSigner, settings: Any) -> None:
+        self.client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://demo")
+        self.signer = signer
+        self.settings = settings
+
+    def headers(self, agency_id: uuid.UUID, *scopes: str) -> dict[str, str]:
+        token = self.signer.issue(issuer=self.settings.token_issuer, audience=self.settings.token_audience,
+                                  subject="demo-seeder", agency_id=agency_id, scopes=scopes, ttl_seconds=300)
+        return {"Authorization": f"Bearer {token}", "X-Purpose": "demo_data"}
+
+    async def request(self, method: str, path: str, headers: dict[str, str], **kw: Any) -> Any:
+        response = await self.client.request(method, path, headers=headers, **kw)
+        if response.status_code >= 400:
+            raise RuntimeError(f"demo seeding: {method} {path} -> {response.status_code} {response.text[:300]}")
+        return response.json()
+
+
+async def _seed_referral(settings_for: Callable[[str], Any], signer: TokenSigner) -> dict[str, uuid.UUID]:
+    from services.referral.app import create_app
+
+    settings = settings_for("referral")
+    settings.jwks_json = json.dumps(signer.jwks())
+    settings.relay_enabled = False
+    app = create_app(settings)
+    api = _Api(app, signer, settings)
+    admin = api.headers(uuid.uuid4(), "admin", "referral:read")
+    try:
+        existing = {a["external_ref"]: uuid.UUID(a["id"]) for a in
+                    (await api.request("GET", "/v1/agencies?limit=200", admin))["items"]}
+        ids: dict[str, uuid.UUID] = {}
+        for agency in AGENCIES:
+            if agency.ref not in existing:
+                body = {"name": agency.name, "agency_type": agency.agency_type, "external_ref": agency.ref}
+                existing[agency.ref] = uuid.UUID((await api.request("POST", "/v1/agencies", admin, json=body))["id"])
+            ids[agency.ref] = existing[agency.ref]
+        for ref, child in CHILDREN:
+            who = api.headers(ids[ref], "referral:read", "referral:write")
+            found = await api.request("GET", "/v1/children", who, params={"external_ref": child["external_ref"]})
+            if found["items"]:
+                continue
+            body = {k: v for k, v in child.items() if v is not None}
+            if "birth_date" not in body:
+                body["expected_birth_date"] = _expected_birth()
+            await api.request("POST", "/v1/children", who, json=body)
+        return ids
+    finally:
+        await api.client.aclose()
+        await app.state.db.dispose()
+
+
+async def seed_demo(settings_for: Callable[[str], Any]) -> None:
+    from services.gateway.clients import ensure_demo_clients
+
+    gateway = settings_for("gateway")
+    signer = load_or_create_signer(gateway.key_dir)
+    agency_ids = await _seed_referral(settings_for, signer)
+    wanted = [(f"demo-{a.ref.lower()}", a.name, agency_ids[a.ref], list(a.scopes)) for a in AGENCIES]
+    wanted.append(("demo-admin", "Partnership administrator", agency_ids["NS-LSCP"], list(ADMIN_SCOPES)))
+    known: list[dict[str, Any]] = json.loads(DEMO_CLIENTS_FILE.read_text()) if DEMO_CLIENTS_FILE.exists() else []
+    known_ids = {c["client_id"] for c in known}
+    created = await ensure_demo_clients(gateway, [w for w in wanted if w[0] not in known_ids])
+    clients = known + [
+        {"client_id": cid, "client_secret": secret, "agency_id": str(agency), "agency_name": name, "scopes": scopes}
+        for cid, secret, agency, name, scopes in created
+    ]
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    DEMO_CLIENTS_FILE.write_text(json.dumps(clients, indent=2))
+    DEMO_CLIENTS_FILE.chmod(0o600)
+    print(f"{PARTNERSHIP}: {len(agency_ids)} agencies, {len(CHILDREN)} demo children, "  # noqa: T201
+          f"{len(clients)} API clients (credentials in var/demo-clients.json"
+          f"{', ' + str(len(created)) + ' new' if created else ''}).")
