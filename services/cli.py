@@ -64,8 +64,12 @@ def dev_environment() -> dict[str, str]:
     return {k: os.environ.get(k, v) for k, v in env.items()}
 
 
-def settings_for(service: str) -> Any:
+def use_dev_environment() -> None:
+    """For `run` and `seed-demo` on one machine: fill in what the environment leaves unset."""
     os.environ.update({k: v for k, v in dev_environment().items() if k not in os.environ})
+
+
+def settings_for(service: str) -> Any:
     if service == "gateway":
         from services.gateway.settings import GatewaySettings
 
@@ -86,20 +90,24 @@ def settings_for(service: str) -> Any:
 def migrate(services: list[str]) -> None:
     from shared.migrate import upgrade
 
-    VAR_DIR.mkdir(parents=True, exist_ok=True)
     for service in services:
-        upgrade(service, settings_for(service).effective_database_url)
+        url = settings_for(service).effective_database_url
+        if url.startswith("sqlite") and ":///" in url:
+            # Only the embedded default writes under var/; containers give a database URL.
+            Path(url.split(":///", 1)[1]).parent.mkdir(parents=True, exist_ok=True)
+        upgrade(service, url)
         print(f"migrated {service}")  # noqa: T201
 
 
 def run() -> None:
     from honcho.manager import Manager
 
+    use_dev_environment()
     migrate(list(SERVICES))
     from services.demo import seed_demo
 
     asyncio.run(seed_demo(settings_for))
-    env = {**os.environ, **dev_environment()}
+    env = dict(os.environ)
     manager = Manager()
     for service in SERVICES:
         cmd = (f"{sys.executable} -m uvicorn --factory services.{service}.app:create_app "
@@ -142,6 +150,7 @@ def main(argv: list[str] | None = None) -> None:
     elif args.command == "seed-demo":
         from services.demo import seed_demo
 
+        use_dev_environment()
         asyncio.run(seed_demo(settings_for))
     else:
         run()
