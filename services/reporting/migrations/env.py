@@ -1,0 +1,4 @@
+from services.reporting.models import METADATA
+from shared.migrate import run_env
+
+run_env(METADATA)

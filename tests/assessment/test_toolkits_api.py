@@ -1,0 +1,154 @@
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from services.assessment.domain.toolkits import LICENSED_KEYS, Toolkits, normalise
+from services.assessment.queries import ToolkitQueries
+from tests.assessment.toolkit_data import local_tool_raw
+from tests.support import TokenFor
+
+PROBLEM = "application/problem+json"
+AGENCY = uuid.UUID("00000000-0000-4000-8000-0000000000a1")
+GCP2_AREAS = {
+    "physical_care": ["nutrition", "housing", "clothing", "hygiene", "health"],
+    "care_of_safety": ["safety_carer_present", "safety_carer_absent", "online_safety", "road_safety", "home_safety"],
+    "emotional_care": ["carer_responsiveness", "mutual_engagement"],
+    "developmental_care": ["stimulation", "approval", "disapproval", "acceptance"],
+}
+
+
+def _keys_anywhere(node: Any) -> set[str]:
+    if isinstance(node, dict):
+        return set(node) | {k for v in node.values() for k in _keys_anywhere(v)}
+    if isinstance(node, list):
+        return {k for v in node for k in _keys_anywhere(v)}
+    return set()
+
+
+async def test_list_contains_gcp2_with_its_latest_version(assessment: httpx.AsyncClient, token_for: TokenFor) -> None:
+    r = await assessment.get("/v1/toolkits", headers=token_for(AGENCY, "assessment:read"))
+    assert r.status_code == 200
+    gcp2 = {t["id"]: t for t in r.json()["items"]}["gcp2"]
+    assert gcp2["name"] == "Graded Care Profile 2"
+    assert gcp2["owner"] == "NSPCC"
+    assert gcp2["latest_version"] == "2-structure-1"
+    assert gcp2["latest_published_at"]
+
+
+async def test_read_gcp2_areas_sub_areas_and_scale(assessment: httpx.AsyncClient, token_for: TokenFor) -> None:
+    r = await assessment.get("/v1/toolkits/gcp2", headers=token_for(AGENCY, "assessment:read"))
+    assert r.status_code == 200
+    body = r.json()
+    assert (body["toolkit_id"], body["version"], body["status"]) == ("gcp2", "2-structure-1", "published")
+    definition = body["definition"]
+    assert {a["id"]: [s["id"] for s in a["sub_areas"]] for a in definition["areas"]} == GCP2_AREAS
+    assert [a["id"] for a in definition["areas"]] == list(GCP2_AREAS)
+    scale = definition["scale"]
+    assert (scale["type"], scale["min"], scale["max"]) == ("ordinal", 1, 5)
+    assert [v["value"] for v in scale["values"]] == [1, 2, 3, 4, 5]
+    assert scale["direction"] == "higher_is_worse"
+    assert scale["aggregation"] == "none"
+    rules = definition["judgement_rules"]
+    assert rules["practitioner_area_grade"]["authoritative"] is True
+    assert rules["system_suggestion"]["label"] == "System suggestion - not an NSPCC method"
+    assert rules["system_suggestion"]["may_overwrite_practitioner_grade"] is False
+    unconfirmed = {s["id"] for a in definition["areas"] for s in a["sub_areas"] if not s["confirmed_level"]}
+    assert unconfirmed == {"online_safety", "road_safety", "home_safety"}
+
+
+async def test_shipped_definition_has_no_item_wording(assessment: httpx.AsyncClient, token_for: TokenFor) -> None:
+    r = await assessment.get("/v1/toolkits/gcp2", headers=token_for(AGENCY, "assessment:read"))
+    definition = r.json()["definition"]
+    assert definition["licence"] == {
+        "licensed_content": False, "licence_required_for_use": True,
+        "items_shipped": False, "items_source": "tenant_licensed_store",
+    }
+    assert not _keys_anywhere(definition) & LICENSED_KEYS
+    for area in definition["areas"]:
+        assert set(area) == {"id", "code", "name", "former_name", "sub_areas", "reported_additions"}
+        for sub_area in area["sub_areas"]:
+            assert set(sub_area) == {"id", "name", "confirmed_level", "note"}
+
+
+async def test_version_read_and_etag(assessment: httpx.AsyncClient, token_for: TokenFor) -> None:
+    headers = token_for(AGENCY, "assessment:read")
+    latest = await assessment.get("/v1/toolkits/gcp2", headers=headers)
+    exact = await assessment.get("/v1/toolkits/gcp2/versions/2-structure-1", headers=headers)
+    assert exact.status_code == 200
+    assert exact.json() == latest.json()
+    assert exact.headers["etag"] == latest.headers["etag"]
+    assert exact.headers["etag"].startswith('"')
+    cached = await assessment.get("/v1/toolkits/gcp2", headers={**headers, "If-None-Match": latest.headers["etag"]})
+    assert cached.status_code == 304
+    assert cached.headers["etag"] == latest.headers["etag"]
+    stale = await assessment.get("/v1/toolkits/gcp2", headers={**headers, "If-None-Match": '"0"'})
+    assert stale.status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("path", "problem"),
+    [
+        ("/v1/toolkits/no_such_tool", "toolkit-not-found"),
+        ("/v1/toolkits/no_such_tool/versions/1", "toolkit-not-found"),
+        ("/v1/toolkits/gcp2/versions/9-nope", "toolkit-version-not-found"),
+    ],
+)
+async def test_unknown_toolkit_or_version_is_404_problem(
+    assessment: httpx.AsyncClient, token_for: TokenFor, path: str, problem: str
+) -> None:
+    r = await assessment.get(path, headers=token_for(AGENCY, "assessment:read"))
+    assert r.status_code == 404
+    assert r.headers["content-type"] == PROBLEM
+    body = r.json()
+    assert body["type"].endswith("/" + problem)
+    assert body["status"] == 404
+    assert body["request_id"]
+
+
+@pytest.mark.parametrize("path", ["/v1/toolkits", "/v1/toolkits/gcp2", "/v1/toolkits/gcp2/versions/2-structure-1"])
+async def test_token_and_scope_are_required(assessment: httpx.AsyncClient, token_for: TokenFor, path: str) -> None:
+    anonymous = await assessment.get(path)
+    assert anonymous.status_code == 401
+    assert anonymous.headers["content-type"] == PROBLEM
+    wrong_scope = await assessment.get(path, headers=token_for(AGENCY, "referral:read", "assessment:write"))
+    assert wrong_scope.status_code == 403
+    assert wrong_scope.json()["type"].endswith("insufficient-scope")
+
+
+async def test_list_pages_with_a_cursor(
+    assessment: httpx.AsyncClient, assessment_app: FastAPI, token_for: TokenFor
+) -> None:
+    async with assessment_app.state.db.sessions() as session:
+        await Toolkits(ToolkitQueries(session)).load_shipped([normalise(local_tool_raw(f"local_{n}")) for n in "abc"])
+        await session.commit()
+    headers = token_for(AGENCY, "assessment:read")
+    seen: list[str] = []
+    url: str | None = "/v1/toolkits?limit=2"
+    while url:
+        r = await assessment.get(url, headers=headers)
+        assert r.status_code == 200
+        seen += [t["id"] for t in r.json()["items"]]
+        link = r.headers.get("link")
+        url = link.split(";")[0].strip("<>") if link else None
+    assert seen == sorted(seen)
+    assert set(seen) == {"gcp2", "local_a", "local_b", "local_c"}
+    bad = await assessment.get("/v1/toolkits?cursor=not-a-cursor", headers=headers)
+    assert bad.status_code == 400
+    assert bad.json()["type"].endswith("invalid-cursor")
+
+
+async def test_openapi_documents_the_problems(assessment: httpx.AsyncClient) -> None:
+    spec = (await assessment.get("/openapi.json")).json()
+    operation = spec["paths"]["/v1/toolkits/{toolkit_id}"]["get"]
+    assert {"304", "401", "403", "404"} <= set(operation["responses"])
+    assert "toolkit-not-found" in operation["responses"]["404"]["content"][PROBLEM]["examples"]
+
+
+async def test_health(assessment: httpx.AsyncClient) -> None:
+    assert (await assessment.get("/livez")).json() == {"status": "ok"}
+    assert (await assessment.get("/readyz")).status_code == 200
