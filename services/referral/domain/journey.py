@@ -11,6 +11,7 @@ require it to stay empty.
 
 from __future__ import annotations
 
+import itertools
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -385,13 +386,13 @@ def census_errors(j: Journey) -> list[str]:
     if len(open_eps) > 1:
         errors.append("8815")
     ordered = sorted(j.episodes, key=lambda e: e.referral_date)
-    for prev, nxt in zip(ordered, ordered[1:], strict=False):
+    for prev, nxt in itertools.pairwise(ordered):
         if prev.closure_date is None or nxt.referral_date < prev.closure_date:
             errors.append("8820")
     all_cp = sorted((p for e in j.episodes for p in e.cp_plans), key=lambda p: p.start_date)
     if sum(p.is_open for p in all_cp) > 1:
         errors.append("8935")
-    for a, b in zip(all_cp, all_cp[1:], strict=False):
+    for a, b in itertools.pairwise(all_cp):
         if a.end_date is None or b.start_date < a.end_date:
             errors.append("8940")
     for e in j.episodes:
@@ -444,7 +445,7 @@ def census_errors(j: Journey) -> list[str]:
         cins = sorted(e.cin_plans, key=lambda c: c.start_date)
         if sum(c.is_open for c in cins) > 1:
             errors.append("4004")
-        for a, b in zip(cins, cins[1:], strict=False):
+        for a, b in itertools.pairwise(cins):
             if a.end_date is None or b.start_date < a.end_date:
                 errors.append("4014")
         for c in cins:
