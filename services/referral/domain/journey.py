@@ -392,8 +392,8 @@ def census_errors(j: Journey) -> list[str]:
     all_cp = sorted((p for e in j.episodes for p in e.cp_plans), key=lambda p: p.start_date)
     if sum(p.is_open for p in all_cp) > 1:
         errors.append("8935")
-    for a, b in itertools.pairwise(all_cp):
-        if a.end_date is None or b.start_date < a.end_date:
+    for earlier, later in itertools.pairwise(all_cp):
+        if earlier.end_date is None or later.start_date < earlier.end_date:
             errors.append("8940")
     for e in j.episodes:
         if (e.closure_date is None) != (e.reason_for_closure is None):
@@ -445,8 +445,8 @@ def census_errors(j: Journey) -> list[str]:
         cins = sorted(e.cin_plans, key=lambda c: c.start_date)
         if sum(c.is_open for c in cins) > 1:
             errors.append("4004")
-        for a, b in itertools.pairwise(cins):
-            if a.end_date is None or b.start_date < a.end_date:
+        for first, second in itertools.pairwise(cins):
+            if first.end_date is None or second.start_date < first.end_date:
                 errors.append("4014")
         for c in cins:
             if c.start_date < e.referral_date:

@@ -156,9 +156,9 @@ def recommend(model: ThresholdModel, facts: Mapping[str, Any], missing: Iterable
         elif outcome is None:
             unevaluated.append(rule.id)
     level = model.default_level
-    for rule in fired:
-        if model.rank(rule.min_level) > model.rank(level):
-            level = rule.min_level
+    for hit in fired:
+        if model.rank(hit.min_level) > model.rank(level):
+            level = hit.min_level
     return Recommendation(
         partnership_id=model.partnership_id,
         ruleset_version=model.ruleset_version,
