@@ -428,7 +428,7 @@ class InformationShare(SQLModel, table=True):
 METADATA = service_metadata([
     *SHARED_TABLES,
     *(
-        model.__table__  # type: ignore[attr-defined]
+        model.__table__  # type: ignore[union-attr]
         for model in (
             Agency, Person, Child, ChildExternalRef, Household, HouseholdMember, Professional, Involvement,
             ThresholdModelVersion, Episode, Referral, Recommendation, StatutoryAssessment, Section47,

@@ -10,7 +10,7 @@ from services.referral.api.deps import AgenciesDep, CanRead, IsAdmin
 from services.referral.domain.codes import agency_types
 from services.referral.domain.errors import AgencyNotFound, DuplicateExternalRef
 from services.referral.models import Agency
-from services.referral.schemas import AgencyCreate, AgencyPage, AgencyRead, AgencyTypeRead
+from services.referral.schemas.children import AgencyCreate, AgencyPage, AgencyRead, AgencyTypeRead
 from shared.errors import problems
 from shared.etag import set_etag
 from shared.idempotency import Created, IdempotencyDep

@@ -14,7 +14,7 @@ from services.referral.domain.errors import (
     DuplicateExternalRef,
 )
 from services.referral.models import Child
-from services.referral.schemas import ChildCreate, ChildPage, ChildRead
+from services.referral.schemas.children import ChildCreate, ChildPage, ChildRead
 from shared.errors import problems
 from shared.etag import etag, set_etag
 from shared.idempotency import Created, IdempotencyDep

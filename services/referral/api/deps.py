@@ -6,7 +6,7 @@ from fastapi import Depends, Request
 
 from services.referral.domain.agencies import Agencies
 from services.referral.domain.children import Children
-from services.referral.queries import AgencyQueries, ChildQueries
+from services.referral.queries.children import AgencyQueries, ChildQueries
 from shared.audit import AuditDep
 from shared.auth import require_scopes
 from shared.db import SessionDep

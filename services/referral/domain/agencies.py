@@ -7,8 +7,8 @@ from collections.abc import Sequence
 
 from services.referral.domain.errors import AgencyNotFound, DuplicateExternalRef
 from services.referral.models import Agency
-from services.referral.queries import AgencyQueries
-from services.referral.schemas import AgencyCreate
+from services.referral.queries.children import AgencyQueries
+from services.referral.schemas.children import AgencyCreate
 from shared.events import Outbox
 from shared.pagination import PageParams
 

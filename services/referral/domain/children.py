@@ -13,8 +13,8 @@ from services.referral.domain.errors import (
     DuplicateExternalRef,
 )
 from services.referral.models import Child, ChildExternalRef, Involvement
-from services.referral.queries import AgencyQueries, ChildQueries
-from services.referral.schemas import ChildCreate
+from services.referral.queries.children import AgencyQueries, ChildQueries
+from services.referral.schemas.children import ChildCreate
 from shared.audit import Audit
 from shared.events import Outbox
 from shared.pagination import PageParams

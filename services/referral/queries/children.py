@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from sqlalchemy import exists, or_
+from sqlalchemy import ColumnElement, and_, exists, or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import SelectOfScalar
@@ -14,6 +14,31 @@ from sqlmodel.sql.expression import SelectOfScalar
 from services.referral.models import Agency, Child, ChildExternalRef, Involvement
 from shared.pagination import PageParams, fetch_page
 from shared.tokens import Principal
+
+
+def visible_to(who: Principal, full_access_types: Sequence[str]) -> ColumnElement[bool]:
+    """The condition under which ``who`` may see a child row (DESIGN.md §4).
+
+    An agency sees a child it registered or works with now (an active
+    involvement); children's social care (configurable agency types) sees every
+    child except sealed ones, which only agencies with an involvement see.
+    """
+    today = datetime.now(UTC).date()
+    involved = select(Involvement.child_id).where(
+        Involvement.agency_id == who.agency_id,
+        col(Involvement.start_date) <= today,
+        or_(col(Involvement.end_date).is_(None), col(Involvement.end_date) >= today),
+    )
+    sees_all = exists().where(col(Agency.id) == who.agency_id, col(Agency.agency_type).in_(list(full_access_types)))
+    return or_(
+        col(Child.id).in_(involved),
+        and_(col(Child.restricted).is_(False), or_(col(Child.created_by_agency_id) == who.agency_id, sees_all)),
+    )
+
+
+def visible_child_ids(who: Principal, full_access_types: Sequence[str]) -> SelectOfScalar[uuid.UUID]:
+    """Ids of the children ``who`` may see: start every child-level read from here."""
+    return select(Child.id).where(visible_to(who, full_access_types))
 
 
 class AgencyQueries:
@@ -43,18 +68,7 @@ class ChildQueries:
         self.full_access_types = list(full_access_types)
 
     def _visible_to(self, who: Principal) -> SelectOfScalar[Child]:
-        today = datetime.now(UTC).date()
-        involved = select(Involvement.child_id).where(
-            Involvement.agency_id == who.agency_id,
-            col(Involvement.start_date) <= today,
-            or_(col(Involvement.end_date).is_(None), col(Involvement.end_date) >= today),
-        )
-        sees_all = exists().where(
-            col(Agency.id) == who.agency_id, col(Agency.agency_type).in_(self.full_access_types)
-        )
-        return select(Child).where(
-            or_(col(Child.created_by_agency_id) == who.agency_id, col(Child.id).in_(involved), sees_all)
-        )
+        return select(Child).where(visible_to(who, self.full_access_types))
 
     async def get(self, who: Principal, child_id: uuid.UUID) -> Child | None:
         return (await self.session.exec(self._visible_to(who).where(Child.id == child_id))).first()
