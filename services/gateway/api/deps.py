@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+
+from services.gateway.domain.clients import Clients, TokenIssuer
+from services.gateway.queries import ClientQueries
+from services.gateway.settings import GatewaySettings
+from shared.db import SessionDep
+from shared.errors import DomainError, problems
+
+
+def token_issuer(request: Request, session: SessionDep) -> TokenIssuer:
+    settings: GatewaySettings = request.app.state.settings
+    return TokenIssuer(
+        Clients(ClientQueries(session)), request.app.state.signer,
+        issuer=settings.token_issuer, audience=settings.token_audience,
+        ttl_seconds=settings.token_ttl_seconds,
+    )
+
+
+TokenIssuerDep = Annotated[TokenIssuer, Depends(token_issuer)]
+
+
+def only(*errors: type[DomainError]) -> dict[int | str, dict[str, Any]]:
+    """``problems(...)`` without the entries it adds for bearer-protected routes:
+    the gateway's own routes take no bearer token, so they never answer those."""
+    listed = problems(*errors)
+    statuses = {error.status for error in errors}
+    slugs = {error.slug for error in errors}
+    out: dict[int | str, dict[str, Any]] = {}
+    for status, entry in listed.items():
+        if status not in statuses:
+            continue
+        for content in entry["content"].values():
+            content["examples"] = {k: v for k, v in content["examples"].items() if k in slugs}
+        out[status] = entry
+    return out

@@ -1,0 +1,115 @@
+"""Gateway: the one public entry. Issues tokens to partner systems, publishes
+their keys, serves the combined docs and forwards ``/v1`` to the services.
+
+uvicorn runs it with ``uvicorn --factory services.gateway.app:create_app``.
+The stack, outermost first: request ids and access log, CORS (when configured),
+the forwarder (``/v1``: body limit, token, rate limit, streaming), then for the
+gateway's own paths the shared body guard and the FastAPI app.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Mapping
+from typing import Any
+
+from fastapi import FastAPI
+from starlette.datastructures import State
+from starlette.middleware.cors import CORSMiddleware
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from services.gateway.api import docs, keys, oauth
+from services.gateway.domain.ratelimit import RateLimiter
+from services.gateway.domain.routing import service_for
+from services.gateway.forwarder import Forwarder, UpstreamPool
+from services.gateway.openapi_merge import OpenAPICatalog
+from services.gateway.settings import GatewaySettings
+from shared.db import Database
+from shared.errors import install_problem_handlers
+from shared.logs import configure_logging
+from shared.middleware import BodyGuardMiddleware, RequestContextMiddleware
+from shared.service import health, install_openapi
+from shared.tokens import TokenVerifier, load_or_create_signer
+
+TAGS = [
+    {"name": "oauth", "description": "Access tokens for partner systems and the keys that verify them."},
+    {"name": "health", "description": "Liveness and readiness of the gateway itself."},
+]
+# The token endpoint takes a form (RFC 6749), not JSON.
+FORM_PATHS = ["/oauth/token"]
+
+
+class Gateway:
+    """The ASGI app uvicorn runs. ``api`` is the FastAPI app of the gateway's own paths."""
+
+    def __init__(self, api: FastAPI, stack: ASGIApp) -> None:
+        self.api = api
+        self._stack = stack
+
+    @property
+    def state(self) -> State:
+        return self.api.state
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self._stack(scope, receive, send)
+
+
+def _lifespan(pool: UpstreamPool) -> Any:
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await pool.start()
+        try:
+            yield
+        finally:
+            await pool.close()
+            await app.state.db.dispose()
+
+    return lifespan
+
+
+def create_app(settings: GatewaySettings | None = None, *, upstreams: Mapping[str, str] | None = None) -> Gateway:
+    """``upstreams`` maps referral, assessment and reporting to base URLs (default: from settings)."""
+    settings = settings or GatewaySettings()
+    configure_logging(settings.log_level)
+    signer = load_or_create_signer(settings.key_dir)
+    # The gateway trusts only its own keys; the services verify the same tokens again.
+    verifier = TokenVerifier(issuer=settings.token_issuer, audience=settings.token_audience,
+                             algorithms=settings.token_algorithms, jwks=signer.jwks())
+    pool = UpstreamPool.from_urls(
+        upstreams if upstreams is not None else settings.upstream_urls(),
+        connect_timeout=settings.upstream_connect_timeout, read_timeout=settings.upstream_read_timeout,
+        pool_size=settings.upstream_pool_size, keepalive_seconds=settings.upstream_keepalive_seconds,
+    )
+
+    api = FastAPI(title="Gateway", version="1.0.0", lifespan=_lifespan(pool), openapi_tags=TAGS,
+                  openapi_url=None, docs_url=None, redoc_url=None)
+    api.state.settings = settings
+    api.state.db = Database(settings.effective_database_url)
+    api.state.signer = signer
+    api.state.verifier = verifier
+    api.state.upstreams = pool
+    install_problem_handlers(api)
+    api.include_router(oauth.router)
+    api.include_router(keys.router)
+    api.include_router(docs.router)
+    api.include_router(health)
+    install_openapi(api)
+    api.state.openapi = OpenAPICatalog(
+        api.openapi, pool, service_for, cache_seconds=settings.openapi_cache_seconds,
+        fetch_timeout=settings.upstream_connect_timeout + min(settings.upstream_read_timeout, 5.0),
+    )
+
+    own: ASGIApp = BodyGuardMiddleware(api, max_bytes=settings.max_body_bytes, form_paths=FORM_PATHS)
+    limiter = RateLimiter(settings.rate_limit_per_minute) if settings.rate_limit_per_minute else None
+    # The forwarder limits /v1 bodies itself while streaming them (the shared guard would
+    # hold a chunked body whole) and leaves content types to each service (415 there).
+    stack: ASGIApp = Forwarder(own, pool, verifier, service_for,
+                               max_body_bytes=settings.max_body_bytes, limiter=limiter)
+    if settings.cors_origins:
+        stack = CORSMiddleware(
+            stack, allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"], allow_headers=["*"],
+            expose_headers=["ETag", "Link", "Location", "Retry-After", "X-Request-ID"],
+        )
+    stack = RequestContextMiddleware(stack, service=settings.service_name)
+    return Gateway(api, stack)

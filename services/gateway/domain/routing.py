@@ -1,0 +1,26 @@
+"""Which service owns a public path (DESIGN.md §5)."""
+
+from __future__ import annotations
+
+import re
+
+# The trajectory is assessment's view of a child, though the path sits under /v1/children.
+_TRAJECTORY = re.compile(r"^/v1/children/[^/]+/trajectory(?:/.*)?$")
+_PREFIXES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("assessment", ("/v1/toolkits", "/v1/assessments")),
+    ("reporting", ("/v1/events", "/v1/datasets", "/v1/dashboard", "/v1/exports")),
+)
+DEFAULT_SERVICE = "referral"
+SERVICES = ("referral", "assessment", "reporting")
+
+
+def service_for(path: str) -> str | None:
+    """The service that answers ``path``, or None for the gateway's own paths."""
+    if path != "/v1" and not path.startswith("/v1/"):
+        return None
+    if _TRAJECTORY.match(path):
+        return "assessment"
+    for service, prefixes in _PREFIXES:
+        if any(path == prefix or path.startswith(prefix + "/") for prefix in prefixes):
+            return service
+    return DEFAULT_SERVICE

@@ -1,0 +1,94 @@
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from services.gateway.domain.credentials import SCOPES
+from tests.gateway.conftest import GATEWAY, MakeGateway
+from tests.gateway.stub import Stub
+
+
+def _refs(node: Any) -> list[str]:
+    if isinstance(node, dict):
+        return [v for k, v in node.items() if k == "$ref" and isinstance(v, str)] + [
+            ref for v in node.values() for ref in _refs(v)]
+    if isinstance(node, list):
+        return [ref for item in node for ref in _refs(item)]
+    return []
+
+
+async def test_one_document_for_every_service(edge: httpx.AsyncClient) -> None:
+    r = await edge.get("/openapi.json")
+    assert r.status_code == 200
+    spec = r.json()
+    paths = spec["paths"]
+    # the gateway's own, the referral service's (real) and the assessment stub's
+    assert {"/oauth/token", "/.well-known/jwks.json", "/livez", "/readyz"} <= paths.keys()
+    assert {"/v1/children", "/v1/children/{child_id}", "/v1/agencies"} <= paths.keys()
+    assert {"/v1/toolkits", "/v1/children/{child_id}/trajectory"} <= paths.keys()
+    # what the gateway would not route to the service that listed it stays out
+    assert "/v1/agencies/{agency_id}/stub-only" not in paths
+    assert paths["/livez"]["get"].get("operationId") != "stub_livez"
+    assert not {"/docs", "/openapi.json", "/redoc"} & paths.keys()
+    # reporting sits on a closed port
+    assert spec["info"]["x-unavailable-services"] == ["reporting"]
+
+
+async def test_conflicting_schemas_are_renamed_and_refs_follow(edge: httpx.AsyncClient) -> None:
+    spec = (await edge.get("/openapi.json")).json()
+    schemas = spec["components"]["schemas"]
+    assert "given_name" in schemas["ChildRead"]["properties"]  # referral's keeps the name
+    assert "scores" in schemas["AssessmentChildRead"]["properties"]
+    toolkits = spec["paths"]["/v1/toolkits"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+    assert toolkits == {"$ref": "#/components/schemas/AssessmentChildRead"}
+    trajectory = spec["paths"]["/v1/children/{child_id}/trajectory"]["get"]["responses"]["404"]
+    assert trajectory["content"]["application/problem+json"]["schema"] == {"$ref": "#/components/schemas/Problem"}
+    assert "AssessmentProblem" not in schemas  # identical definitions are shared
+    for ref in _refs(spec):
+        section, name = ref.removeprefix("#/components/").split("/")
+        assert name in spec["components"][section], ref
+
+
+async def test_security_schemes_for_partners(edge: httpx.AsyncClient) -> None:
+    spec = (await edge.get("/openapi.json")).json()
+    schemes = spec["components"]["securitySchemes"]
+    flow = schemes["OAuth2"]["flows"]["clientCredentials"]
+    assert flow["tokenUrl"] == "/oauth/token"
+    assert set(flow["scopes"]) == set(SCOPES)
+    assert schemes["HTTPBearer"]["scheme"] == "bearer"
+    assert spec["paths"]["/v1/children/{child_id}"]["get"]["security"] == [{"OAuth2": []}, {"HTTPBearer": []}]
+    token = spec["paths"]["/oauth/token"]["post"]
+    assert "application/x-www-form-urlencoded" in token["requestBody"]["content"]
+    assert {"200", "400", "401", "413", "415"} <= token["responses"].keys()
+    assert not {"403", "422"} & token["responses"].keys()
+
+
+async def test_missing_service_is_asked_again_and_the_rest_is_cached(
+    make_gateway: MakeGateway, upstreams: dict[str, str], stub: Stub
+) -> None:
+    app = await make_gateway({"assessment": upstreams["assessment"]}, openapi_cache_seconds=300)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=GATEWAY) as client:
+        stub.openapi_fails = True
+        starting = (await client.get("/openapi.json")).json()
+        stub.openapi_fails = False
+        ready = (await client.get("/openapi.json")).json()
+        again = (await client.get("/openapi.json")).json()
+    assert starting["info"]["x-unavailable-services"] == ["assessment"]
+    assert "/v1/toolkits" not in starting["paths"]
+    assert "/oauth/token" in starting["paths"]
+    assert ready["info"]["x-unavailable-services"] == []
+    assert "/v1/toolkits" in ready["paths"]
+    assert again == ready
+    assert stub.openapi_fetches == 2
+
+
+async def test_docs_pages(edge: httpx.AsyncClient) -> None:
+    docs = await edge.get("/docs")
+    assert docs.status_code == 200
+    assert docs.headers["content-type"].startswith("text/html")
+    assert "/openapi.json" in docs.text
+    assert '"persistAuthorization": true' in docs.text
+    redoc = await edge.get("/redoc")
+    assert redoc.status_code == 200
+    assert "/openapi.json" in redoc.text
