@@ -21,3 +21,11 @@ class DuplicateExternalRef(DuplicateRecord):
 
 class DuplicateChildId(DuplicateRecord):
     slug, title = "duplicate-la-child-id", "This LA child id is already in use"
+
+
+class EpisodeNotFound(NotFound):
+    slug, title = "episode-not-found", "No such episode (or part of one) for this agency"
+
+
+class NotStatutoryAgency(Forbidden):
+    slug, title = "statutory-agency-only", "Only children's social care records statutory steps"

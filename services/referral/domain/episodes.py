@@ -1,0 +1,294 @@
+"""Statutory steps in a child's episode: each one a transition of the journey state
+machine, saved with its chronology line, audit row and outbox event in one transaction.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, date, datetime
+
+from services.referral.domain import journey as j
+from services.referral.domain.calendar import WorkingCalendar, add_months
+from services.referral.domain.chronology import Chronology
+from services.referral.domain.errors import ChildNotFound, EpisodeNotFound, NotStatutoryAgency
+from services.referral.models import Conference, CoreGroup, Section47, StrategyDiscussion
+from services.referral.queries.children import AgencyQueries
+from services.referral.queries.journey import JourneyQueries, LoadedJourney
+from services.referral.schemas.episodes import (
+    AssessmentAuthorisation,
+    AssessmentStart,
+    Closure,
+    ConferenceCreate,
+    CoreGroupCreate,
+    PlanEnd,
+    PlanStart,
+    S47Conclusion,
+    StrategyDiscussionCreate,
+)
+from shared.audit import Audit
+from shared.etag import check_version
+from shared.events import Outbox
+from shared.tokens import Principal
+
+ICPC_WORKING_DAYS = 15
+ASSESSMENT_WORKING_DAYS = 45
+
+
+def today() -> date:
+    return datetime.now(UTC).date()
+
+
+def next_review_due(start: date, reviews: Sequence[date]) -> date:
+    """First review within 3 months of the plan starting, then within 6 months of the last."""
+    return add_months(reviews[-1], 6) if reviews else add_months(start, 3)
+
+
+class Journeys:
+    def __init__(
+        self,
+        queries: JourneyQueries,
+        agencies: AgencyQueries,
+        calendar: WorkingCalendar,
+        full_access_types: Sequence[str],
+        audit: Audit,
+        outbox: Outbox,
+    ) -> None:
+        self.queries = queries
+        self.agencies = agencies
+        self.calendar = calendar
+        self.full_access_types = full_access_types
+        self.audit = audit
+        self.outbox = outbox
+        self.chronology = Chronology(queries.session)
+
+    # --- reading ----------------------------------------------------------------
+
+    async def episode(self, who: Principal, episode_id: uuid.UUID) -> tuple[LoadedJourney, uuid.UUID]:
+        child_id = await self.queries.child_of_episode(who, episode_id)
+        if child_id is None:
+            raise EpisodeNotFound(f"No episode {episode_id} visible to your agency.")
+        child = await self.queries.visible_child(who, child_id)
+        assert child is not None  # noqa: S101 - visible a moment ago in the same transaction
+        loaded = await self.queries.load(child)
+        self.audit.record(who, "read", "episode", [child_id])
+        return loaded, episode_id
+
+    async def episodes_of_child(self, who: Principal, child_id: uuid.UUID) -> LoadedJourney:
+        child = await self.queries.visible_child(who, child_id)
+        if child is None:
+            raise ChildNotFound(f"No child {child_id} visible to your agency.")
+        self.audit.record(who, "list", "episode", [child_id])
+        return await self.queries.load(child)
+
+    # --- opening (called by the referral decision) ----------------------------------
+
+    async def open_episode(
+        self, who: Principal, child_id: uuid.UUID, referral_date: date, source: str, *, nfa: bool,
+        primary_need: str | None, decided_on: date,
+    ) -> uuid.UUID:
+        """A referral accepted by children's social care becomes a census episode."""
+        child = await self.queries.visible_child(who, child_id)
+        if child is None:
+            raise ChildNotFound(f"No child {child_id} visible to your agency.")
+        loaded = await self.queries.load(child, for_update=True)
+        episode = loaded.journey.receive_referral(referral_date, source, today())
+        loaded.journey.decide(episode, nfa=nfa, primary_need=primary_need, decided_on=decided_on, today=today())
+        await self.queries.save(loaded, episode.id)
+        await self.outbox.emit("episode.opened", child_id=child.id, episode_id=episode.id,
+                               referral_date=referral_date.isoformat(), referral_source=source, nfa=nfa,
+                               primary_need=episode.primary_need)
+        if nfa:
+            await self.outbox.emit("episode.closed", child_id=child.id, episode_id=episode.id,
+                                   closure_date=decided_on.isoformat(), reason=episode.reason_for_closure)
+        return episode.id
+
+    # --- transitions --------------------------------------------------------------
+
+    async def _begin(self, who: Principal, episode_id: uuid.UUID, version: int) -> tuple[LoadedJourney, j.Episode]:
+        agency = await self.agencies.get(who.agency_id)
+        if agency is None or agency.agency_type not in self.full_access_types:
+            raise NotStatutoryAgency("Statutory steps are recorded by children's social care.")
+        child_id = await self.queries.child_of_episode(who, episode_id)
+        if child_id is None:
+            raise EpisodeNotFound(f"No episode {episode_id} visible to your agency.")
+        child = await self.queries.visible_child(who, child_id)
+        assert child is not None  # noqa: S101
+        loaded = await self.queries.load(child, for_update=True)
+        check_version(loaded.episodes[episode_id].version, version)
+        return loaded, loaded.journey.episode(episode_id)
+
+    async def _finish(self, who: Principal, loaded: LoadedJourney, ep: j.Episode, event: str,
+                      summary: str, when: date, significance: str = "high", **data: object) -> LoadedJourney:
+        await self.queries.save(loaded, ep.id)
+        child_id = loaded.child.id
+        self.chronology.add(child_id, event, summary, occurred=when, agency_id=who.agency_id,
+                            significance=significance, source_type="episode", source_id=ep.id)
+        self.audit.record(who, "update", "episode", [child_id])
+        await self.outbox.emit(event, child_id=child_id, episode_id=ep.id, date=when.isoformat(), **data)
+        return loaded
+
+    async def start_assessment(self, who: Principal, episode_id: uuid.UUID, version: int, body: AssessmentStart) -> LoadedJourney:
+        loaded, ep = await self._begin(who, episode_id, version)
+        assessment = loaded.journey.start_assessment(ep, body.start_date, today())
+        await self.queries.save(loaded, None)
+        loaded.assessments[assessment.id].child_seen_date = body.child_seen_date
+        return await self._finish(who, loaded, ep, "assessment.started", "Child and family assessment started.",
+                                  body.start_date, "medium", assessment_id=assessment.id)
+
+    async def authorise_assessment(self, who: Principal, episode_id: uuid.UUID, assessment_id: uuid.UUID,
+                                   version: int, body: AssessmentAuthorisation) -> LoadedJourney:
+        loaded, ep = await self._begin(who, episode_id, version)
+        assessment = next((a for a in ep.assessments if a.id == assessment_id), None)
+        if assessment is None:
+            raise EpisodeNotFound(f"No assessment {assessment_id} in this episode.")
+        loaded.journey.authorise_assessment(ep, assessment, body.authorised_date, body.factors, today())
+        row = loaded.assessments[assessment_id]
+        row.authorised_by = body.authorised_by
+        if body.child_seen_date:
+            row.child_seen_date = body.child_seen_date
+        neglect = " Neglect identified (16A)." if "16A" in body.factors else ""
+        return await self._finish(who, loaded, ep, "assessment.authorised", "Assessment authorised." + neglect,
+                                  body.authorised_date, assessment_id=assessment_id, factors=list(body.factors))
+
+    async def hold_strategy_discussion(self, who: Principal, episode_id: uuid.UUID, version: int,
+                                       body: StrategyDiscussionCreate) -> LoadedJourney:
+        loaded, ep = await self._begin(who, episode_id, version)
+        if body.held_date > today() or body.held_date < ep.referral_date:
+            raise j.RuleBroken("2889", "A strategy discussion falls between the referral and today.")
+        if not ep.is_open:
+            raise j.RuleBroken("8565", "The episode is closed.")
+        s47_id = None
+        if body.start_s47:
+            s47 = loaded.journey.start_s47(ep, body.held_date, today())
+            target = self.calendar.add_working_days(body.held_date, ICPC_WORKING_DAYS)
+            loaded.s47s[s47.id] = Section47(id=s47.id, episode_id=ep.id, start_date=s47.start_date, icpc_target_date=target)
+            s47_id = s47.id
+        discussion = StrategyDiscussion(
+            episode_id=ep.id, held_date=body.held_date, outcome="s47" if body.start_s47 else "no_s47", s47_id=s47_id,
+            participating_agency_ids=[str(a) for a in body.participating_agency_ids])
+        await self.queries.save(loaded, None)
+        self.queries.add(discussion)
+        loaded.strategy_discussions.append(discussion)
+        summary = "Strategy discussion held; s47 enquiry started." if s47_id else "Strategy discussion held; no s47 enquiry."
+        return await self._finish(who, loaded, ep, "strategy_discussion.held", summary, body.held_date,
+                                  s47_id=s47_id, s47_started=bool(s47_id))
+
+    async def conclude_s47(self, who: Principal, episode_id: uuid.UUID, s47_id: uuid.UUID, version: int,
+                           body: S47Conclusion) -> LoadedJourney:
+        loaded, ep = await self._begin(who, episode_id, version)
+        s47 = self._s47(ep, s47_id)
+        loaded.journey.conclude_s47_without_icpc(ep, s47, body.concluded_date, today())
+        return await self._finish(who, loaded, ep, "s47.concluded", "s47 enquiry concluded: conference not required.",
+                                  body.concluded_date, s47_id=s47_id, icpc_required=False)
+
+    async def hold_conference(self, who: Principal, episode_id: uuid.UUID, version: int, body: ConferenceCreate) -> LoadedJourney:
+        loaded, ep = await self._begin(who, episode_id, version)
+        conference = Conference(episode_id=ep.id, kind=body.kind, held_date=body.held_date, outcome=body.outcome,
+                                s47_id=body.s47_id, cp_plan_id=body.cp_plan_id, child_participation=body.child_participation)
+        events: list[tuple[str, dict[str, object]]] = []
+        if body.kind == "initial":
+            assert body.s47_id is not None  # noqa: S101 - the schema requires it
+            loaded.journey.hold_icpc(ep, self._s47(ep, body.s47_id), body.held_date, today())
+            events.append(("icpc.held", {"s47_id": body.s47_id, "plan": body.outcome == "plan"}))
+            if body.outcome == "plan":
+                assert body.category is not None  # noqa: S101
+                plan = loaded.journey.start_cp_plan(ep, body.held_date, body.category, today())
+                conference.cp_plan_id = plan.id
+                events.append(("cp_plan.started", {"cp_plan_id": plan.id, "category": plan.initial_category,
+                                                   "previous_plans": plan.previous_plans}))
+            summary = f"Initial child protection conference: {'plan made (' + str(body.category) + ')' if body.outcome == 'plan' else 'no plan'}."
+        else:
+            assert body.cp_plan_id is not None  # noqa: S101
+            plan = self._cp_plan(ep, body.cp_plan_id)
+            loaded.journey.review_cp_plan(ep, plan, body.held_date, today(), body.category)
+            events.append(("cp_plan.reviewed", {"cp_plan_id": plan.id, "latest_category": plan.latest_category}))
+            summary = "Child protection review conference: plan continues."
+            if body.outcome == "end_plan":
+                loaded.journey.end_cp_plan(ep, plan, body.held_date, today())
+                events += self._stepped_down(loaded, ep, plan, body.held_date, body.step_down)
+                summary = f"Child protection review conference: plan ended ({body.step_down.replace('_', ' ')})."
+        await self.queries.save(loaded, None)
+        if body.kind == "review" and body.outcome == "end_plan":
+            loaded.cp_plans[plan.id].end_route = _route(body.step_down)
+        self.queries.add(conference)
+        loaded.conferences.append(conference)
+        first, *rest = events
+        await self._finish(who, loaded, ep, first[0], summary, body.held_date, conference_id=conference.id, **first[1])
+        for name, data in rest:
+            await self.outbox.emit(name, child_id=loaded.child.id, episode_id=ep.id, date=body.held_date.isoformat(), **data)
+        return loaded
+
+    def _stepped_down(self, loaded: LoadedJourney, ep: j.Episode, plan: j.CpPlan, ended: date,
+                      step_down: str) -> list[tuple[str, dict[str, object]]]:
+        events: list[tuple[str, dict[str, object]]] = [
+            ("cp_plan.ended", {"cp_plan_id": plan.id, "step_down": step_down, "latest_category": plan.latest_category})]
+        if step_down == "cin_plan":
+            cin = loaded.journey.start_cin_plan(ep, ended, today())
+            events.append(("cin_plan.started", {"cin_plan_id": cin.id, "stepped_down": True}))
+        return events
+
+    async def end_cp_plan(self, who: Principal, episode_id: uuid.UUID, plan_id: uuid.UUID, version: int, body: PlanEnd) -> LoadedJourney:
+        loaded, ep = await self._begin(who, episode_id, version)
+        plan = self._cp_plan(ep, plan_id)
+        loaded.journey.end_cp_plan(ep, plan, body.end_date, today())
+        events = self._stepped_down(loaded, ep, plan, body.end_date, body.step_down)
+        await self.queries.save(loaded, None)
+        loaded.cp_plans[plan_id].end_route = _route(body.step_down)
+        first, *rest = events
+        await self._finish(who, loaded, ep, first[0], "Child protection plan ended.", body.end_date, **first[1])
+        for name, data in rest:
+            await self.outbox.emit(name, child_id=loaded.child.id, episode_id=ep.id, date=body.end_date.isoformat(), **data)
+        return loaded
+
+    async def add_core_group(self, who: Principal, episode_id: uuid.UUID, plan_id: uuid.UUID, version: int,
+                             body: CoreGroupCreate) -> LoadedJourney:
+        loaded, ep = await self._begin(who, episode_id, version)
+        plan = self._cp_plan(ep, plan_id)
+        if not ep.is_open or body.held_date > today() or body.held_date < plan.start_date or \
+                (plan.end_date is not None and body.held_date > plan.end_date):
+            raise j.RuleBroken("core-group", "A core group meets while the plan is open, and not in the future.")
+        group = CoreGroup(cp_plan_id=plan_id, held_date=body.held_date)
+        self.queries.add(group)
+        loaded.core_groups.append(group)
+        return await self._finish(who, loaded, ep, "core_group.held", "Core group met.", body.held_date, "medium",
+                                  cp_plan_id=plan_id)
+
+    async def start_cin_plan(self, who: Principal, episode_id: uuid.UUID, version: int, body: PlanStart) -> LoadedJourney:
+        loaded, ep = await self._begin(who, episode_id, version)
+        plan = loaded.journey.start_cin_plan(ep, body.start_date, today())
+        return await self._finish(who, loaded, ep, "cin_plan.started", "Child in need plan started.", body.start_date,
+                                  cin_plan_id=plan.id, stepped_down=False)
+
+    async def end_cin_plan(self, who: Principal, episode_id: uuid.UUID, plan_id: uuid.UUID, version: int, body: PlanEnd) -> LoadedJourney:
+        loaded, ep = await self._begin(who, episode_id, version)
+        plan = next((p for p in ep.cin_plans if p.id == plan_id), None)
+        if plan is None:
+            raise EpisodeNotFound(f"No child in need plan {plan_id} in this episode.")
+        loaded.journey.end_cin_plan(ep, plan, body.end_date, today())
+        return await self._finish(who, loaded, ep, "cin_plan.ended", "Child in need plan ended.", body.end_date,
+                                  cin_plan_id=plan_id, step_down=body.step_down)
+
+    async def close(self, who: Principal, episode_id: uuid.UUID, version: int, body: Closure) -> LoadedJourney:
+        loaded, ep = await self._begin(who, episode_id, version)
+        loaded.journey.close_episode(ep, body.closure_date, body.reason, today())
+        return await self._finish(who, loaded, ep, "episode.closed", f"Episode closed ({body.reason}).",
+                                  body.closure_date, reason=body.reason)
+
+    @staticmethod
+    def _s47(ep: j.Episode, s47_id: uuid.UUID) -> j.Section47:
+        found = next((s for s in ep.s47s if s.id == s47_id), None)
+        if found is None:
+            raise EpisodeNotFound(f"No s47 enquiry {s47_id} in this episode.")
+        return found
+
+    @staticmethod
+    def _cp_plan(ep: j.Episode, plan_id: uuid.UUID) -> j.CpPlan:
+        found = next((p for p in ep.cp_plans if p.id == plan_id), None)
+        if found is None:
+            raise EpisodeNotFound(f"No child protection plan {plan_id} in this episode.")
+        return found
+
+
+def _route(step_down: str) -> str:
+    return {"cin_plan": "step_down_cin", "early_help": "step_down_early_help"}.get(step_down, "closed")
