@@ -5,8 +5,11 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from services.referral.domain.agencies import Agencies
+from services.referral.domain.calendar import england_and_wales
 from services.referral.domain.children import Children
+from services.referral.domain.episodes import Journeys
 from services.referral.queries.children import AgencyQueries, ChildQueries
+from services.referral.queries.journey import JourneyQueries
 from shared.audit import AuditDep
 from shared.auth import require_scopes
 from shared.db import SessionDep
@@ -29,3 +32,14 @@ def children_domain(request: Request, session: SessionDep, audit: AuditDep, outb
 
 AgenciesDep = Annotated[Agencies, Depends(agencies_domain)]
 ChildrenDep = Annotated[Children, Depends(children_domain)]
+
+
+def journeys_domain(request: Request, session: SessionDep, audit: AuditDep, outbox: OutboxDep) -> Journeys:
+    settings = request.app.state.settings
+    return Journeys(
+        JourneyQueries(session, settings.full_access_agency_types), AgencyQueries(session),
+        england_and_wales(), settings.full_access_agency_types, audit, outbox,
+    )
+
+
+JourneysDep = Annotated[Journeys, Depends(journeys_domain)]

@@ -7,6 +7,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
+from typing import Any
 
 from services.referral.domain import journey as j
 from services.referral.domain.calendar import WorkingCalendar, add_months
@@ -119,7 +120,7 @@ class Journeys:
         return loaded, loaded.journey.episode(episode_id)
 
     async def _finish(self, who: Principal, loaded: LoadedJourney, ep: j.Episode, event: str,
-                      summary: str, when: date, significance: str = "high", **data: object) -> LoadedJourney:
+                      summary: str, when: date, significance: str = "high", **data: Any) -> LoadedJourney:
         await self.queries.save(loaded, ep.id)
         child_id = loaded.child.id
         self.chronology.add(child_id, event, summary, occurred=when, agency_id=who.agency_id,
@@ -186,7 +187,7 @@ class Journeys:
         loaded, ep = await self._begin(who, episode_id, version)
         conference = Conference(episode_id=ep.id, kind=body.kind, held_date=body.held_date, outcome=body.outcome,
                                 s47_id=body.s47_id, cp_plan_id=body.cp_plan_id, child_participation=body.child_participation)
-        events: list[tuple[str, dict[str, object]]] = []
+        events: list[tuple[str, dict[str, Any]]] = []
         if body.kind == "initial":
             assert body.s47_id is not None  # noqa: S101 - the schema requires it
             loaded.journey.hold_icpc(ep, self._s47(ep, body.s47_id), body.held_date, today())
@@ -220,8 +221,8 @@ class Journeys:
         return loaded
 
     def _stepped_down(self, loaded: LoadedJourney, ep: j.Episode, plan: j.CpPlan, ended: date,
-                      step_down: str) -> list[tuple[str, dict[str, object]]]:
-        events: list[tuple[str, dict[str, object]]] = [
+                      step_down: str) -> list[tuple[str, dict[str, Any]]]:
+        events: list[tuple[str, dict[str, Any]]] = [
             ("cp_plan.ended", {"cp_plan_id": plan.id, "step_down": step_down, "latest_category": plan.latest_category})]
         if step_down == "cin_plan":
             cin = loaded.journey.start_cin_plan(ep, ended, today())

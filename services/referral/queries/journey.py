@@ -123,9 +123,9 @@ class JourneyQueries:
                 previous_plans=p.previous_plans, id=p.id, end_date=p.end_date,
                 review_dates=[c.held_date for c in reviews.get(p.id, [])]))
             loaded.cp_plans[p.id] = p
-        for c in cins:
-            by_episode[c.episode_id].cin_plans.append(j.CinPlan(start_date=c.start_date, id=c.id, end_date=c.end_date))
-            loaded.cin_plans[c.id] = c
+        for cin in cins:
+            by_episode[cin.episode_id].cin_plans.append(j.CinPlan(start_date=cin.start_date, id=cin.id, end_date=cin.end_date))
+            loaded.cin_plans[cin.id] = cin
         return loaded
 
     async def save(self, loaded: LoadedJourney, changed_episode: uuid.UUID | None) -> None:
