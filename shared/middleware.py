@@ -12,13 +12,19 @@ import re
 import secrets
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.context import request_id_var, traceparent_var
-from shared.errors import PROBLEM_JSON, PayloadTooLarge, UnsupportedMediaType, problem_body
+from shared.errors import (
+    PROBLEM_JSON,
+    DomainError,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+    problem_body,
+)
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 _TRACEPARENT = re.compile(r"^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$")
@@ -36,14 +42,21 @@ def _header(scope: Scope, name: bytes) -> str | None:
     return None
 
 
-async def send_problem(send: Send, status: int, slug: str, title: str, detail: str, instance: str) -> None:
+async def send_problem(
+    send: Send, status: int, slug: str, title: str, detail: str, instance: str,
+    headers: Mapping[str, str] | None = None,
+) -> None:
+    """A problem+json response from raw ASGI code (middleware, the gateway's forwarder)."""
     body = json.dumps(problem_body(status, slug, title, detail, instance)).encode()
-    await send({
-        "type": "http.response.start",
-        "status": status,
-        "headers": [(b"content-type", PROBLEM_JSON.encode()), (b"content-length", str(len(body)).encode())],
-    })
+    raw = [(b"content-type", PROBLEM_JSON.encode()), (b"content-length", str(len(body)).encode())]
+    raw += [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in (headers or {}).items()]
+    await send({"type": "http.response.start", "status": status, "headers": raw})
     await send({"type": "http.response.body", "body": body})
+
+
+async def send_error(send: Send, error: DomainError, instance: str) -> None:
+    """Render a domain error from raw ASGI code, with its headers (WWW-Authenticate, Retry-After)."""
+    await send_problem(send, error.status, error.slug, error.title, error.detail, instance, error.headers)
 
 
 class RequestContextMiddleware:

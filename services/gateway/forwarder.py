@@ -33,7 +33,7 @@ from shared.errors import (
     TooManyRequests,
     Unauthorized,
 )
-from shared.middleware import send_problem
+from shared.middleware import send_error
 from shared.tokens import TokenVerifier
 
 log = logging.getLogger("gateway.forwarder")
@@ -185,18 +185,6 @@ class _ClientGone(Exception):
 
 class _UpstreamBroke(Exception):
     """The service failed after its response had started: the client's connection is cut."""
-
-
-async def send_error(send: Send, error: DomainError, instance: str) -> None:
-    """A problem+json response from raw ASGI, with the error's headers (WWW-Authenticate, Retry-After)."""
-    extra = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in error.headers.items()]
-
-    async def with_headers(message: Message) -> None:
-        if message["type"] == "http.response.start":
-            message["headers"] = [*message["headers"], *extra]
-        await send(message)
-
-    await send_problem(with_headers, error.status, error.slug, error.title, error.detail, instance)
 
 
 def _header(headers: Iterable[tuple[bytes, bytes]], name: bytes) -> bytes | None:
