@@ -35,3 +35,5 @@ def configure_logging(level: str = "INFO") -> None:
     root.setLevel(level)
     # uvicorn's own access log prints raw paths with query strings; ours logs route templates.
     logging.getLogger("uvicorn.access").disabled = True
+    # httpx logs every request line at INFO; service-to-service calls are traced by request id instead.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
