@@ -12,11 +12,20 @@ from services.referral.domain.errors import (
     ChildNotFound,
     DuplicateChildId,
     DuplicateExternalRef,
+    UnbornChildRule,
 )
+from services.referral.domain.journey import RuleBroken
 from services.referral.models import Child
-from services.referral.schemas.children import ChildCreate, ChildPage, ChildRead
-from shared.errors import problems
-from shared.etag import etag, set_etag
+from services.referral.schemas.children import (
+    BirthRecord,
+    ChildCreate,
+    ChildPage,
+    ChildRead,
+    ChildUpdate,
+    DeathRecord,
+)
+from shared.errors import PreconditionFailed, PreconditionRequired, problems
+from shared.etag import IfMatch, etag, set_etag
 from shared.idempotency import Created, IdempotencyDep
 from shared.pagination import PageDep, set_link_header
 
@@ -62,6 +71,34 @@ async def list_children(
     )
     set_link_header(response, page, next_cursor)
     return ChildPage(items=[child_read(c, ref) for c, ref in rows], next_cursor=next_cursor)
+
+
+@router.patch("/{child_id}", responses=problems(ChildNotFound, DuplicateChildId, UnbornChildRule, PreconditionFailed, PreconditionRequired))
+async def update_child(child_id: uuid.UUID, body: ChildUpdate, who: CanWrite, version: IfMatch,
+                       children: ChildrenDep, response: Response) -> ChildRead:
+    """Correct or complete a child's identifiers and characteristics (DfE code lists).
+    Send only the fields that change, with `If-Match`. Emits `child.updated` (field names only)."""
+    child, ref = await children.update(who, child_id, version, body)
+    set_etag(response, child.version)
+    return child_read(child, ref)
+
+
+@router.post("/{child_id}/birth", responses=problems(ChildNotFound, UnbornChildRule, PreconditionFailed, PreconditionRequired))
+async def record_birth(child_id: uuid.UUID, body: BirthRecord, who: CanWrite, version: IfMatch,
+                       children: ChildrenDep, response: Response) -> ChildRead:
+    """An unborn child is born: the birth date replaces the expected one and the gender is recorded."""
+    child, ref = await children.record_birth(who, child_id, version, body)
+    set_etag(response, child.version)
+    return child_read(child, ref)
+
+
+@router.post("/{child_id}/death", responses=problems(ChildNotFound, RuleBroken, PreconditionFailed, PreconditionRequired))
+async def record_death(child_id: uuid.UUID, body: DeathRecord, who: CanWrite, version: IfMatch,
+                       children: ChildrenDep, response: Response) -> ChildRead:
+    """Record a child's death. Refused (409) before the birth or when plan activity is dated after it."""
+    child, ref = await children.record_death(who, child_id, version, body)
+    set_etag(response, child.version)
+    return child_read(child, ref)
 
 
 @router.get("/{child_id}", responses=problems(ChildNotFound))

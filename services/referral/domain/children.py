@@ -6,16 +6,21 @@ import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
+from services.referral.domain.chronology import Chronology
 from services.referral.domain.errors import (
     AgencyNotRegistered,
     ChildNotFound,
     DuplicateChildId,
     DuplicateExternalRef,
+    UnbornChildRule,
 )
 from services.referral.models import Child, ChildExternalRef, Involvement
 from services.referral.queries.children import AgencyQueries, ChildQueries
-from services.referral.schemas.children import ChildCreate
+from services.referral.queries.journey import JourneyQueries
+from services.referral.schemas.children import BirthRecord, ChildCreate, ChildUpdate, DeathRecord
 from shared.audit import Audit
+from shared.db import utcnow
+from shared.etag import check_version
 from shared.events import Outbox
 from shared.pagination import PageParams
 from shared.tokens import Principal
@@ -37,7 +42,7 @@ class Children:
         if body.la_child_id and await self.queries.la_child_id_taken(body.la_child_id):
             raise DuplicateChildId("Another child already has this LA child id.")
         child = Child(
-            **body.model_dump(exclude={"external_ref"}),
+            **body.model_dump(exclude={"external_ref"}, exclude_none=True),
             created_by_agency_id=who.agency_id,
         )
         await self.queries.add(child)
@@ -50,6 +55,68 @@ class Children:
         self.audit.record(who, "create", "child", [child.id])
         await self.outbox.emit("child.registered", child_id=child.id, agency_id=who.agency_id, unborn=child.birth_date is None)
         return child, body.external_ref
+
+    async def _for_change(self, who: Principal, child_id: uuid.UUID, version: int) -> Child:
+        child = await self.queries.get(who, child_id)
+        if child is None:
+            raise ChildNotFound(f"No child {child_id} visible to your agency.")
+        check_version(child.version, version)
+        return child
+
+    def _changed(self, who: Principal, child: Child) -> None:
+        child.version += 1
+        child.updated_at = utcnow()
+        self.queries.session.add(child)
+        self.audit.record(who, "update", "child", [child.id])
+
+    async def update(self, who: Principal, child_id: uuid.UUID, version: int, body: ChildUpdate) -> tuple[Child, str | None]:
+        """Correct or complete what is known about a child (If-Match on its version)."""
+        child = await self._for_change(who, child_id, version)
+        changes = body.model_dump(exclude_unset=True)
+        if child.birth_date is None and changes.get("gender", "0") != "0":
+            raise UnbornChildRule("An unborn child's gender stays 0 until the birth is recorded (DfE 8750).")
+        if changes.get("la_child_id") and changes["la_child_id"] != child.la_child_id and \
+                await self.queries.la_child_id_taken(changes["la_child_id"]):
+            raise DuplicateChildId("Another child already has this LA child id.")
+        if "upn" in changes and changes["upn"] is not None:
+            changes["upn_unknown"] = None
+        if "upn_unknown" in changes and changes["upn_unknown"] is not None:
+            changes["upn"] = None
+        for name, value in changes.items():
+            setattr(child, name, [] if name == "disabilities" and value is None else value)
+        self._changed(who, child)
+        await self.outbox.emit("child.updated", child_id=child.id, fields=sorted(changes))
+        refs = await self.queries.external_refs(who, [child.id])
+        return child, refs.get(child.id)
+
+    async def record_birth(self, who: Principal, child_id: uuid.UUID, version: int, body: BirthRecord) -> tuple[Child, str | None]:
+        """An unborn child is born: the birth date replaces the expected date."""
+        child = await self._for_change(who, child_id, version)
+        if child.birth_date is not None:
+            raise UnbornChildRule("The birth is already recorded.")
+        if body.birth_date > datetime.now(UTC).date():
+            raise UnbornChildRule("The birth date is in the future.")
+        child.birth_date, child.expected_birth_date, child.gender = body.birth_date, None, body.gender
+        self._changed(who, child)
+        Chronology(self.queries.session).add(child.id, "child.born", "Birth recorded.", occurred=body.birth_date,
+                                             agency_id=who.agency_id, significance="medium")
+        await self.outbox.emit("child.born", child_id=child.id, birth_date=body.birth_date.isoformat())
+        refs = await self.queries.external_refs(who, [child.id])
+        return child, refs.get(child.id)
+
+    async def record_death(self, who: Principal, child_id: uuid.UUID, version: int,
+                           body: DeathRecord) -> tuple[Child, str | None]:
+        """Record a child's death. Refused when plan activity is recorded after it (DfE 8915)."""
+        child = await self._for_change(who, child_id, version)
+        loaded = await JourneyQueries(self.queries.session, self.queries.full_access_types).load(child, for_update=True)
+        loaded.journey.record_death(body.death_date, datetime.now(UTC).date())
+        child.death_date = body.death_date
+        self._changed(who, child)
+        Chronology(self.queries.session).add(child.id, "child.died", "Death recorded.", occurred=body.death_date,
+                                             agency_id=who.agency_id, significance="critical")
+        await self.outbox.emit("child.died", child_id=child.id, death_date=body.death_date.isoformat())
+        refs = await self.queries.external_refs(who, [child.id])
+        return child, refs.get(child.id)
 
     async def get(self, who: Principal, child_id: uuid.UUID) -> tuple[Child, str | None]:
         child = await self.queries.get(who, child_id)

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from shared.errors import DuplicateRecord, Forbidden, NotFound
+from shared.errors import DuplicateRecord, Forbidden, IllegalTransition, NotFound
 
 
 class ChildNotFound(NotFound):
@@ -29,3 +29,7 @@ class EpisodeNotFound(NotFound):
 
 class NotStatutoryAgency(Forbidden):
     slug, title = "statutory-agency-only", "Only children's social care records statutory steps"
+
+
+class UnbornChildRule(IllegalTransition):
+    slug, title = "unborn-child-rule", "Not allowed for this child's birth status"

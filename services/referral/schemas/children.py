@@ -8,7 +8,11 @@ from datetime import UTC, date, datetime, timedelta
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from services.referral.domain.codes import agency_types, census_codes
-from services.referral.domain.identifiers import la_child_id_is_valid, nhs_number_is_valid
+from services.referral.domain.identifiers import (
+    la_child_id_is_valid,
+    nhs_number_is_valid,
+    upn_is_valid,
+)
 
 # A pregnancy lasts at most about 42 weeks; anything further out is a typing error.
 MAX_EXPECTED_BIRTH_AHEAD = timedelta(weeks=42)
@@ -16,6 +20,92 @@ MAX_EXPECTED_BIRTH_AHEAD = timedelta(weeks=42)
 
 class Body(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+def _check_nhs_number(value: str | None) -> str | None:
+    if value is None:
+        return None
+    value = value.replace(" ", "")
+    if not nhs_number_is_valid(value):
+        raise ValueError("not a valid NHS number (10 digits with a correct check digit)")
+    return value
+
+
+def _check_la_child_id(value: str | None) -> str | None:
+    if value is not None and not la_child_id_is_valid(value):
+        raise ValueError("at most 20 letters and digits")
+    return value
+
+
+def _check_upn(value: str | None) -> str | None:
+    if value is not None and not upn_is_valid(value.upper()):
+        raise ValueError("not a valid UPN (check letter, 11 digits, digit or letter)")
+    return value.upper() if value else value
+
+
+def _check_code(list_name: str, value: str | None) -> str | None:
+    if value is not None and value not in census_codes(list_name):
+        raise ValueError(f"not a DfE {list_name} code")
+    return value
+
+
+def _check_disabilities(value: list[str] | None) -> list[str] | None:
+    if value is None:
+        return None
+    for code in value:
+        _check_code("Disability", code)
+    if len(set(value)) != len(value):
+        raise ValueError("disability codes may not repeat (DfE 8794)")
+    if "NONE" in value and len(value) > 1:
+        raise ValueError("NONE stands alone (DfE 8790)")
+    return value
+
+
+class Demographics(Body):
+    """Identifiers and characteristics on the DfE code lists, shared by create and update."""
+
+    la_child_id: str | None = Field(default=None, description="The local authority's child id (≤ 20 alphanumeric).", examples=["NS0001234"])
+    nhs_number: str | None = Field(default=None, description="10 digits, check digit validated.", examples=["9990000018"])
+    upn: str | None = Field(default=None, description="Unique pupil number, check letter validated.", examples=["Y999999123456"])
+    upn_unknown: str | None = Field(default=None, description="DfE UPNunknown code when there is no UPN (UN1-UN7).", examples=["UN1"])
+    ethnicity: str | None = Field(default=None, description="DfE ethnicity code.", examples=["WBRI"])
+    disabilities: list[str] | None = Field(default=None, description="DfE disability codes; `NONE` stands alone.", examples=[["NONE"]])
+
+    @field_validator("nhs_number")
+    @classmethod
+    def _nhs(cls, value: str | None) -> str | None:
+        return _check_nhs_number(value)
+
+    @field_validator("la_child_id")
+    @classmethod
+    def _la(cls, value: str | None) -> str | None:
+        return _check_la_child_id(value)
+
+    @field_validator("upn")
+    @classmethod
+    def _upn(cls, value: str | None) -> str | None:
+        return _check_upn(value)
+
+    @field_validator("upn_unknown")
+    @classmethod
+    def _upn_unknown(cls, value: str | None) -> str | None:
+        return _check_code("UPNunknown", value)
+
+    @field_validator("ethnicity")
+    @classmethod
+    def _ethnicity(cls, value: str | None) -> str | None:
+        return _check_code("Ethnicity", value)
+
+    @field_validator("disabilities")
+    @classmethod
+    def _disabilities(cls, value: list[str] | None) -> list[str] | None:
+        return _check_disabilities(value)
+
+    @model_validator(mode="after")
+    def _one_upn(self) -> Demographics:
+        if self.upn is not None and self.upn_unknown is not None:
+            raise ValueError("give a UPN or the reason it is unknown, not both")
+        return self
 
 
 class AgencyCreate(Body):
@@ -54,7 +144,7 @@ class AgencyTypeRead(BaseModel):
     referral_source: str | None
 
 
-class ChildCreate(Body):
+class ChildCreate(Demographics):
     """A child, or an unborn child (expected birth date instead of birth date; gender 0)."""
 
     given_name: str = Field(min_length=1, max_length=100, examples=["Testchild"])
@@ -62,8 +152,6 @@ class ChildCreate(Body):
     birth_date: date | None = Field(default=None, examples=["2021-05-14"])
     expected_birth_date: date | None = Field(default=None, description="For an unborn child instead of birth_date.")
     gender: str = Field(description="DfE GenderCurrent: 0 not recorded or unborn, 1 male, 2 female, 9 indeterminate.", examples=["2"])
-    la_child_id: str | None = Field(default=None, description="The local authority's child id (≤ 20 alphanumeric).", examples=["NS0001234"])
-    nhs_number: str | None = Field(default=None, description="10 digits, check digit validated.", examples=["9990000018"])
     external_ref: str | None = Field(default=None, min_length=1, max_length=100, description="Your own system's id for this child; find the child again with ?external_ref=.", examples=["HV-000123"])
 
     @field_validator("gender")
@@ -71,23 +159,6 @@ class ChildCreate(Body):
     def _gender_code(cls, value: str) -> str:
         if value not in census_codes("GenderCurrent"):
             raise ValueError("not a DfE GenderCurrent code (0, 1, 2, 9)")
-        return value
-
-    @field_validator("nhs_number")
-    @classmethod
-    def _nhs_number(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        value = value.replace(" ", "")
-        if not nhs_number_is_valid(value):
-            raise ValueError("not a valid NHS number (10 digits with a correct check digit)")
-        return value
-
-    @field_validator("la_child_id")
-    @classmethod
-    def _la_child_id(cls, value: str | None) -> str | None:
-        if value is not None and not la_child_id_is_valid(value):
-            raise ValueError("at most 20 letters and digits")
         return value
 
     @model_validator(mode="after")
@@ -105,6 +176,34 @@ class ChildCreate(Body):
         return self
 
 
+class ChildUpdate(Demographics):
+    """Change what is known about a child; send only what changes. Birth and death are transitions."""
+
+    given_name: str | None = Field(default=None, min_length=1, max_length=100)
+    family_name: str | None = Field(default=None, min_length=1, max_length=100)
+    gender: str | None = Field(default=None, description="DfE GenderCurrent; an unborn child stays 0.")
+
+    @field_validator("gender")
+    @classmethod
+    def _gender_code(cls, value: str | None) -> str | None:
+        return _check_code("GenderCurrent", value)
+
+
+class BirthRecord(Body):
+    birth_date: date
+    gender: str = Field(description="DfE GenderCurrent now that the child is born.", examples=["2"])
+
+    @field_validator("gender")
+    @classmethod
+    def _gender_code(cls, value: str) -> str:
+        _check_code("GenderCurrent", value)
+        return value
+
+
+class DeathRecord(Body):
+    death_date: date
+
+
 class ChildRead(BaseModel):
     id: uuid.UUID
     la_child_id: str | None
@@ -112,9 +211,16 @@ class ChildRead(BaseModel):
     family_name: str
     birth_date: date | None
     expected_birth_date: date | None
+    death_date: date | None
     unborn: bool
     gender: str
     nhs_number: str | None
+    upn: str | None
+    upn_unknown: str | None
+    ethnicity: str | None
+    disabilities: list[str]
+    mother_id: uuid.UUID | None
+    restricted: bool
     external_ref: str | None = Field(description="Your agency's own reference for the child, if you gave one.")
     created_at: datetime
     updated_at: datetime

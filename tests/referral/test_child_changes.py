@@ -1,0 +1,85 @@
+"""Changing what is known about a child: demographics, birth, death."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from tests.referral.factories import child_body, make_agency, make_child
+from tests.referral.journey_support import open_episode
+from tests.support import TokenFor
+
+PROBLEM = "application/problem+json"
+
+
+async def test_demographics_on_dfe_code_lists(referral: httpx.AsyncClient, token_for: TokenFor) -> None:
+    agency = await make_agency(referral, token_for, "school")
+    headers = token_for(uuid.UUID(agency["id"]), "referral:write", "referral:read")
+    child = await make_child(referral, token_for, agency["id"], upn="Y999999123456", ethnicity="WBRI", disabilities=["AUT", "COMM"])
+    assert (child["upn"], child["ethnicity"], child["disabilities"]) == ("Y999999123456", "WBRI", ["AUT", "COMM"])
+    r = await referral.patch(f"/v1/children/{child['id']}", json={"upn_unknown": "UN2", "disabilities": ["NONE"]},
+                             headers={**headers, "If-Match": '"1"'})
+    assert r.status_code == 200, r.text
+    assert (r.json()["upn"], r.json()["upn_unknown"], r.json()["disabilities"]) == (None, "UN2", ["NONE"])
+    assert r.headers["etag"] == '"2"'
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [({"upn": "A999999123456"}, "body.upn"), ({"ethnicity": "XXXX"}, "body.ethnicity"),
+     ({"disabilities": ["NONE", "MOB"]}, "body.disabilities"), ({"disabilities": ["MOB", "MOB"]}, "body.disabilities"),
+     ({"upn_unknown": "UN99"}, "body.upn_unknown")],
+)
+async def test_bad_codes_are_refused(referral: httpx.AsyncClient, token_for: TokenFor, overrides: dict[str, object], field: str) -> None:
+    agency = await make_agency(referral, token_for, "school")
+    r = await referral.post("/v1/children", json=child_body(**overrides), headers=token_for(uuid.UUID(agency["id"]), "referral:write"))
+    assert r.status_code == 422
+    assert field in [e["field"] for e in r.json()["errors"]]
+
+
+async def test_update_needs_current_version(referral: httpx.AsyncClient, token_for: TokenFor) -> None:
+    agency = await make_agency(referral, token_for)
+    headers = token_for(uuid.UUID(agency["id"]), "referral:write", "referral:read")
+    child = await make_child(referral, token_for, agency["id"])
+    url = f"/v1/children/{child['id']}"
+    assert (await referral.patch(url, json={"family_name": "Other"}, headers=headers)).status_code == 428
+    assert (await referral.patch(url, json={"family_name": "Other"}, headers={**headers, "If-Match": '"7"'})).status_code == 412
+    assert (await referral.get(url, headers=headers)).json()["family_name"] == child["family_name"]
+
+
+async def test_birth_of_an_unborn_child(referral: httpx.AsyncClient, token_for: TokenFor) -> None:
+    agency = await make_agency(referral, token_for, "hospital_other")
+    headers = token_for(uuid.UUID(agency["id"]), "referral:write", "referral:read")
+    child = await make_child(referral, token_for, agency["id"], birth_date=None, expected_birth_date="2026-12-30", gender="0")
+    url = f"/v1/children/{child['id']}"
+    r = await referral.patch(url, json={"gender": "2"}, headers={**headers, "If-Match": '"1"'})
+    assert r.status_code == 409  # DfE 8750: gender 0 until born
+    r = await referral.post(f"{url}/birth", json={"birth_date": "2026-11-20", "gender": "2"}, headers={**headers, "If-Match": '"1"'})
+    assert r.status_code == 200, r.text
+    assert (r.json()["birth_date"], r.json()["expected_birth_date"], r.json()["unborn"]) == ("2026-11-20", None, False)
+    again = await referral.post(f"{url}/birth", json={"birth_date": "2026-11-20", "gender": "2"}, headers={**headers, "If-Match": '"2"'})
+    assert again.status_code == 409
+
+
+async def test_death_after_plan_activity_is_refused(referral: httpx.AsyncClient, token_for: TokenFor, referral_app: FastAPI) -> None:
+    csc = await make_agency(referral, token_for, "childrens_social_care")
+    headers = token_for(uuid.UUID(csc["id"]), "referral:write", "referral:read")
+    child = await make_child(referral, token_for, csc["id"])
+    episode = await open_episode(referral_app, uuid.UUID(csc["id"]), uuid.UUID(child["id"]), date(2026, 1, 5))
+    ep = (await referral.get(f"/v1/episodes/{episode}", headers=headers))
+    r = await referral.post(f"/v1/episodes/{episode}/cin-plans", json={"start_date": "2026-02-02"},
+                            headers={**headers, "If-Match": ep.headers["etag"]})
+    assert r.status_code == 200, r.text
+    url = f"/v1/children/{child['id']}/death"
+    r = await referral.post(url, json={"death_date": "2026-01-20"}, headers={**headers, "If-Match": '"1"'})
+    assert r.status_code == 409
+    assert r.json()["rule"] == "8915"
+    r = await referral.post(url, json={"death_date": "2018-01-01"}, headers={**headers, "If-Match": '"1"'})
+    assert r.json()["rule"] == "8535Q"
+    r = await referral.post(url, json={"death_date": "2026-03-01"}, headers={**headers, "If-Match": '"1"'})
+    assert r.status_code == 200
+    assert r.json()["death_date"] == "2026-03-01"
