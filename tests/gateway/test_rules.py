@@ -70,6 +70,8 @@ def test_rate_limiter_refills_over_the_minute() -> None:
     ("/v1/children", "referral"),
     ("/v1/children/0b0e/episodes", "referral"),
     ("/v1/children/0b0e/trajectory", "assessment"),
+    ("/v1/children/0b0e/latest-results", "assessment"),
+    ("/v1/children/0b0e/chronology", "referral"),
     ("/v1/toolkits", "assessment"),
     ("/v1/toolkits/gcp2", "assessment"),
     ("/v1/toolkitsx", "referral"),

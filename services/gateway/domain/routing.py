@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-# The trajectory is assessment's view of a child, though the path sits under /v1/children.
-_TRAJECTORY = re.compile(r"^/v1/children/[^/]+/trajectory(?:/.*)?$")
+# The trajectory and toolkit results are assessment's views of a child, though the paths sit under /v1/children.
+_TRAJECTORY = re.compile(r"^/v1/children/[^/]+/(?:trajectory|latest-results)(?:/.*)?$")
 _PREFIXES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("assessment", ("/v1/toolkits", "/v1/assessments")),
     ("reporting", ("/v1/events", "/v1/datasets", "/v1/dashboard", "/v1/exports")),
