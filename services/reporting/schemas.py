@@ -15,12 +15,11 @@ class Body(BaseModel):
 EventType = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$", max_length=100)]
 DataKey = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,59}$")]
 MAX_DATA_TEXT = 200
+MAX_DATA_LIST = 30
 Scalar = str | int | float | bool | None
 
 
-def _thin(value: Any) -> Scalar:
-    # Flat scalars only: events are thin (ids, codes, flags). A nested object or a
-    # long text would be a record's details, which receivers fetch with their own token.
+def _scalar(value: Any) -> Scalar:
     if value is None or isinstance(value, bool | int | float):
         return value
     if isinstance(value, str):
@@ -30,7 +29,18 @@ def _thin(value: Any) -> Scalar:
     raise ValueError("a flat id, code, number, flag or null: events carry no nested records")
 
 
-DataValue = Annotated[Scalar, PlainValidator(_thin, json_schema_input_type=Scalar)]
+def _thin(value: Any) -> Scalar | list[Scalar]:
+    # Scalars or short lists of them (codes such as disabilities or assessment factors).
+    # A nested object or a long text would be a record's details, which receivers fetch
+    # with their own token.
+    if isinstance(value, list):
+        if len(value) > MAX_DATA_LIST:
+            raise ValueError(f"at most {MAX_DATA_LIST} codes in a list")
+        return [_scalar(v) for v in value]
+    return _scalar(value)
+
+
+DataValue = Annotated[Scalar | list[Scalar], PlainValidator(_thin, json_schema_input_type=Scalar | list[Scalar])]
 
 
 class EventEnvelope(Body):

@@ -131,7 +131,7 @@ def _with(**changes: Any) -> dict[str, Any]:
         (_with(occurred_at="2026-01-01T10:00:00"), "body.occurred_at"),
         (_with(version=0), "body.version"),
         (_with(data={"child": {"name": "nested records are refused"}}), "body.data.child"),
-        (_with(data={"child_ids": ["a", "b"]}), "body.data.child_ids"),
+        (_with(data={"child_ids": [{"nested": "record"}]}), "body.data.child_ids"),
         (_with(data={"Not A Key": "x"}), "body.data.Not A Key.[key]"),
         (_with(data={"note": "x" * 201}), "body.data.note"),
         ([], "body"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from typing import Any
 from datetime import UTC, datetime
 
 from services.referral.domain.chronology import Chronology
@@ -24,6 +25,28 @@ from shared.etag import check_version
 from shared.events import Outbox
 from shared.pagination import PageParams
 from shared.tokens import Principal
+
+
+def census_facts(child: Child) -> dict[str, Any]:
+    """What the reporting read model needs of a child: codes and the census identifiers.
+
+    No names and no NHS number. These events go only to the partnership's own
+    services over signed HTTP; reporting keeps the identifiers apart, behind the
+    export scope (docs/events.md).
+    """
+    return {
+        "child_id": child.id,
+        "unborn": child.birth_date is None,
+        "birth_date": child.birth_date.isoformat() if child.birth_date else None,
+        "expected_birth_date": child.expected_birth_date.isoformat() if child.expected_birth_date else None,
+        "death_date": child.death_date.isoformat() if child.death_date else None,
+        "gender": child.gender,
+        "ethnicity": child.ethnicity,
+        "disabilities": list(child.disabilities),
+        "la_child_id": child.la_child_id,
+        "upn": child.upn,
+        "upn_unknown": child.upn_unknown,
+    }
 
 
 class Children:
@@ -53,7 +76,7 @@ class Children:
                                 start_date=datetime.now(UTC).date()))
         await self.queries.add(*rows)
         self.audit.record(who, "create", "child", [child.id])
-        await self.outbox.emit("child.registered", child_id=child.id, agency_id=who.agency_id, unborn=child.birth_date is None)
+        await self.outbox.emit("child.registered", agency_id=who.agency_id, **census_facts(child))
         return child, body.external_ref
 
     async def _for_change(self, who: Principal, child_id: uuid.UUID, version: int) -> Child:
@@ -85,7 +108,7 @@ class Children:
         for name, value in changes.items():
             setattr(child, name, [] if name == "disabilities" and value is None else value)
         self._changed(who, child)
-        await self.outbox.emit("child.updated", child_id=child.id, fields=sorted(changes))
+        await self.outbox.emit("child.updated", fields=sorted(changes), **census_facts(child))
         refs = await self.queries.external_refs(who, [child.id])
         return child, refs.get(child.id)
 
@@ -100,7 +123,7 @@ class Children:
         self._changed(who, child)
         Chronology(self.queries.session).add(child.id, "child.born", "Birth recorded.", occurred=body.birth_date,
                                              agency_id=who.agency_id, significance="medium")
-        await self.outbox.emit("child.born", child_id=child.id, birth_date=body.birth_date.isoformat())
+        await self.outbox.emit("child.born", **census_facts(child))
         refs = await self.queries.external_refs(who, [child.id])
         return child, refs.get(child.id)
 
@@ -114,7 +137,7 @@ class Children:
         self._changed(who, child)
         Chronology(self.queries.session).add(child.id, "child.died", "Death recorded.", occurred=body.death_date,
                                              agency_id=who.agency_id, significance="critical")
-        await self.outbox.emit("child.died", child_id=child.id, death_date=body.death_date.isoformat())
+        await self.outbox.emit("child.died", **census_facts(child))
         refs = await self.queries.external_refs(who, [child.id])
         return child, refs.get(child.id)
 
