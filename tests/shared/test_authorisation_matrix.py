@@ -1,0 +1,115 @@
+"""Every /v1 route of every domain service refuses a caller without a token (401) and
+one without the route's scope (403), before anything else is looked at; a caller of
+another agency asking for a record by id gets 404, never the record.
+
+Routes are read from the apps themselves, so a route added without its guard fails here.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import fastapi.routing
+import pytest
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
+
+from services.assessment.app import create_app as create_assessment
+from services.assessment.settings import AssessmentSettings
+from services.referral.app import create_app as create_referral
+from services.referral.settings import ReferralSettings
+from services.reporting.app import create_app as create_reporting
+from services.reporting.settings import ReportingSettings
+from tests.support import Keys, TokenFor, common_settings, create_database, drop_database, isolated
+
+# Authenticated by something other than a bearer token (documented on the route).
+NOT_BEARER = {("POST", "/v1/events")}
+PROBLEM = "application/problem+json"
+
+
+@pytest.fixture(scope="module")
+async def apps(keys: Keys, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[dict[str, FastAPI]]:
+    tmp: Path = tmp_path_factory.mktemp("matrix")
+    urls = {name: await create_database(name, tmp) for name in ("referral", "assessment", "reporting")}
+    built = {
+        "referral": create_referral(ReferralSettings(**common_settings(keys, urls["referral"]))),  # type: ignore[arg-type]
+        "assessment": create_assessment(AssessmentSettings(**common_settings(keys, urls["assessment"]))),  # type: ignore[arg-type]
+        "reporting": create_reporting(ReportingSettings(**common_settings(keys, urls["reporting"]))),  # type: ignore[arg-type]
+    }
+    yield built
+    for app in built.values():
+        await app.state.db.dispose()
+    for url in urls.values():
+        await drop_database(url)
+
+
+def routes(app: FastAPI) -> list[tuple[str, str, APIRoute]]:
+    """(method, full path, route) of every /v1 operation."""
+    if hasattr(fastapi.routing, "iter_route_contexts"):  # FastAPI >= 0.160 nests included routers
+        pairs = [(ctx.path, ctx.route) for ctx in fastapi.routing.iter_route_contexts(app.routes)]
+    else:
+        pairs = [(getattr(r, "path", ""), r) for r in app.routes]
+    out = []
+    for path, route in pairs:
+        if isinstance(route, APIRoute) and path.startswith("/v1"):
+            out.extend((m, path, route) for m in sorted(route.methods) if (m, path) not in NOT_BEARER)
+    return out
+
+
+def concrete(path: str, route: APIRoute) -> str:
+    """The path with a fresh UUID for id parameters and an unknown slug for the others."""
+    kinds = {p.name: p.field_info.annotation for p in route.dependant.path_params}
+
+    def value(match: re.Match[str]) -> str:
+        return str(uuid.uuid4()) if kinds.get(match.group(1)) is uuid.UUID else "nosuchthing"
+
+    return re.sub(r"\{([^}:]+)[^}]*\}", value, path)
+
+
+def required_scopes(route: APIRoute) -> set[str]:
+    """The scopes the route's guard asks for, read from its dependency's name."""
+    found: set[str] = set()
+    stack = list(route.dependant.dependencies)
+    while stack:
+        dep = stack.pop()
+        name = getattr(dep.call, "__name__", "")
+        if name.startswith("require_"):
+            found.add(name)
+        stack.extend(dep.dependencies)
+    return found
+
+
+@pytest.mark.parametrize("service", ["referral", "assessment", "reporting"])
+async def test_every_route_needs_a_token_and_its_scope(service: str, apps: dict[str, FastAPI], token_for: TokenFor) -> None:
+    app = apps[service]
+    checked = 0
+    async with isolated(app, f"http://{service}") as client:
+        for method, path, route in routes(app):
+            url = concrete(path, route)
+            assert required_scopes(route), f"{method} {path} has no scope guard"
+            r = await client.request(method, url, json={})
+            assert r.status_code == 401, f"{method} {path} without a token answered {r.status_code}"
+            assert r.headers["content-type"] == PROBLEM
+            # A token with a scope no route uses: every route must refuse it.
+            r = await client.request(method, url, json={}, headers=token_for(uuid.uuid4(), "nothing:here"))
+            assert r.status_code == 403, f"{method} {path} with a useless scope answered {r.status_code}"
+            checked += 1
+    assert checked >= 1
+
+
+@pytest.mark.parametrize("service", ["referral", "assessment"])
+async def test_records_by_id_are_404_for_another_agency(service: str, apps: dict[str, FastAPI], token_for: TokenFor) -> None:
+    """Unknown or foreign ids never leak: a GET by id is 404 (or 503 where visibility is checked
+    with another service that is not running here), never 200 or 500."""
+    app = apps[service]
+    all_scopes = ("referral:read", "assessment:read", "reporting:read")
+    async with isolated(app, f"http://{service}") as client:
+        for method, path, route in routes(app):
+            if method != "GET" or "{" not in path:
+                continue
+            r = await client.get(concrete(path, route), headers=token_for(uuid.uuid4(), *all_scopes))
+            assert r.status_code in (404, 503), f"GET {path} answered {r.status_code}"
+            assert r.headers["content-type"] == PROBLEM
