@@ -4,7 +4,19 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from services.referral.api import agencies, children, episodes
+from services.referral.api import (
+    agencies,
+    alerts,
+    children,
+    chronology,
+    episodes,
+    involvements,
+    people,
+    practice,
+    referrals,
+    sharing,
+    threshold_models,
+)
 from services.referral.settings import ReferralSettings
 from shared.service import build_service_app
 
@@ -12,6 +24,15 @@ TAGS = [
     {"name": "children", "description": "Children and unborn children known to the partnership."},
     {"name": "agencies", "description": "Partner agencies and their types."},
     {"name": "episodes", "description": "Children in need episodes and the statutory steps in them, refused when the DfE census would reject them."},
+    {"name": "alerts", "description": "Timescale clocks (versioned data) and the drift and delay alerts raised on them."},
+    {"name": "referrals", "description": "Referrals from partners, the threshold recommendation (advice with its reasons) and the practitioner's decision."},
+    {"name": "threshold-models", "description": "Each partnership's threshold levels, allowed outcomes and indicator rules, as versioned data."},
+    {"name": "chronology", "description": "The child's multi-agency chronology: append-only, every partner's significant events side by side."},
+    {"name": "people", "description": "Think family: adults around the child, households, the unborn child's mother."},
+    {"name": "involvements", "description": "Professionals and the agencies working with a child (an active involvement lets the agency see the child)."},
+    {"name": "practice", "description": "Visits (seen, seen alone, home conditions) and the child's own voice."},
+    {"name": "engagement", "description": "Service offers, engagement events and the non-engaging pathway."},
+    {"name": "sharing", "description": "Consent (recorded, never a gate) and the append-only information-sharing log."},
 ]
 
 
@@ -21,6 +42,8 @@ def create_app(settings: ReferralSettings | None = None) -> FastAPI:
         settings,
         title="Referral API",
         description="Children, agencies, referrals and thresholds of the partnership's neglect model.",
-        routers=[children.router, agencies.router, episodes.router],
+        routers=[children.router, agencies.router, episodes.router, alerts.router, chronology.router,
+                 referrals.router, threshold_models.router,
+                 people.router, involvements.router, practice.router, sharing.router],
         tags=TAGS,
     )

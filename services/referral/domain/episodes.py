@@ -172,9 +172,9 @@ class Journeys:
         self.queries.add(discussion)
         loaded.strategy_discussions.append(discussion)
         summary = "Strategy discussion held; s47 enquiry started." if s47_id else "Strategy discussion held; no s47 enquiry."
-        target = loaded.s47s[s47_id].icpc_target_date.isoformat() if s47_id else None
+        icpc_target = loaded.s47s[s47_id].icpc_target_date.isoformat() if s47_id else None
         return await self._finish(who, loaded, ep, "strategy_discussion.held", summary, body.held_date,
-                                  s47_id=s47_id, s47_started=bool(s47_id), icpc_target_date=target)
+                                  s47_id=s47_id, s47_started=bool(s47_id), icpc_target_date=icpc_target)
 
     async def conclude_s47(self, who: Principal, episode_id: uuid.UUID, s47_id: uuid.UUID, version: int,
                            body: S47Conclusion) -> LoadedJourney:
