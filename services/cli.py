@@ -53,6 +53,8 @@ def dev_environment() -> dict[str, str]:
         "GATEWAY_ASSESSMENT_URL": f"http://{host()}:{port('assessment')}",
         "GATEWAY_REPORTING_URL": f"http://{host()}:{port('reporting')}",
         "REFERRAL_OUTBOX_SUBSCRIBERS": events,
+        "REFERRAL_ASSESSMENT_URL": f"http://{host()}:{port('assessment')}",
+        "ASSESSMENT_REFERRAL_URL": f"http://{host()}:{port('referral')}",
         "ASSESSMENT_OUTBOX_SUBSCRIBERS": events,
     }
     secret = _dev_secret("webhook-secret")

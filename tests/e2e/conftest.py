@@ -93,6 +93,8 @@ async def stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack
     env |= {
         "REFERRAL_OUTBOX_SUBSCRIBERS": f'["{base["reporting"]}/v1/events"]',
         "ASSESSMENT_OUTBOX_SUBSCRIBERS": f'["{base["reporting"]}/v1/events"]',
+        "REFERRAL_ASSESSMENT_URL": base["assessment"],
+        "ASSESSMENT_REFERRAL_URL": base["referral"],
         "GATEWAY_KEY_DIR": str(tmp / "keys"),
         "GATEWAY_REFERRAL_URL": base["referral"],
         "GATEWAY_ASSESSMENT_URL": base["assessment"],
