@@ -33,6 +33,11 @@ from shared.events import Outbox
 from shared.tokens import Principal
 
 ICPC_WORKING_DAYS = 15
+STEP_DOWN_WORDS = {
+    "cin_plan": "stepped down to a child in need plan",
+    "early_help": "stepped down to early help",
+    "none": "no further plan",
+}
 ASSESSMENT_WORKING_DAYS = 45
 
 
@@ -209,7 +214,7 @@ class Journeys:
             if body.outcome == "end_plan":
                 loaded.journey.end_cp_plan(ep, plan, body.held_date, today())
                 events += self._stepped_down(loaded, ep, plan, body.held_date, body.step_down)
-                summary = f"Child protection review conference: plan ended ({body.step_down.replace('_', ' ')})."
+                summary = f"Child protection review conference: plan ended; {STEP_DOWN_WORDS[body.step_down]}."
         await self.queries.save(loaded, None)
         if body.kind == "review" and body.outcome == "end_plan":
             loaded.cp_plans[plan.id].end_route = _route(body.step_down)
@@ -238,7 +243,8 @@ class Journeys:
         await self.queries.save(loaded, None)
         loaded.cp_plans[plan_id].end_route = _route(body.step_down)
         first, *rest = events
-        await self._finish(who, loaded, ep, first[0], "Child protection plan ended.", body.end_date, **first[1])
+        await self._finish(who, loaded, ep, first[0], f"Child protection plan ended; {STEP_DOWN_WORDS[body.step_down]}.",
+                           body.end_date, **first[1])
         for name, data in rest:
             await self.outbox.emit(name, child_id=loaded.child.id, episode_id=ep.id, date=body.end_date.isoformat(), **data)
         return loaded
