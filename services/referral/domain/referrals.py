@@ -22,6 +22,7 @@ import yaml
 
 from services.referral.domain.calendar import WorkingCalendar, add_months
 from services.referral.domain.chronology import Chronology
+from services.referral.domain.clocks import local_date
 from services.referral.domain.codes import REFERENCE, agency_types
 from services.referral.domain.episodes import Journeys
 from services.referral.domain.errors import AgencyNotRegistered, ChildNotFound
@@ -152,7 +153,7 @@ class Referrals:
         since = datetime.combine(add_months(received.date(), -RE_REFERRAL_MONTHS), received.timetz())
         previous = await self.queries.latest_referral_between(child.id, since, received)
         # Count from receipt, not from our insert: partner systems batch-send overnight.
-        due = datetime.combine(self.calendar.add_working_days(received.date(), DECISION_WORKING_DAYS), received.timetz())
+        due = datetime.combine(self.calendar.add_working_days(local_date(received), DECISION_WORKING_DAYS), received.timetz())
         referral = Referral(
             child_id=child.id, referring_agency_id=agency.id, referral_source=source, received_at=received,
             concern_summary=body.concern_summary, neglect_types=list(body.neglect_types),
@@ -317,7 +318,7 @@ class Referrals:
         referral.decided_by, referral.decided_at = body.decided_by, decided_at
         referral.decision_rationale, referral.override_reason = body.rationale, body.override_reason
         referral.recommended_level, referral.threshold_model_id = latest.recommended_level, model_row.id
-        referral.feedback_due_date = self.calendar.add_working_days(decided_at.date(), FEEDBACK_WORKING_DAYS)
+        referral.feedback_due_date = self.calendar.add_working_days(local_date(decided_at), FEEDBACK_WORKING_DAYS)
         referral.version += 1
         referral.updated_at = utcnow()
         await self.queries.add(referral)
