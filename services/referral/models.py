@@ -200,7 +200,8 @@ class Episode(SQLModel, table=True):
     nfa: bool | None = None
     primary_need: str | None = Field(default=None, max_length=2)
     closure_date: date | None = None
-    reason_for_closure: str | None = Field(default=None, max_length=3)
+    #: DfE ReasonForClosure (RC1-RC9) for a CIN episode; an early help reason for an early help one.
+    reason_for_closure: str | None = Field(default=None, max_length=30)
     lead_agency_id: uuid.UUID | None = Field(default=None, foreign_key="agency.id")
     created_at: datetime = utc_column()
     updated_at: datetime = utc_column()
@@ -363,6 +364,7 @@ class NonEngagementCase(SQLModel, table=True):
     stage: str = Field(max_length=30)
     escalation: str | None = Field(default=None, max_length=30)
     closed_on: date | None = None
+    closure_reason: str | None = Field(default=None, max_length=60)
     closure_decided_by: str | None = Field(default=None, max_length=200)
     created_at: datetime = utc_column()
     updated_at: datetime = utc_column()

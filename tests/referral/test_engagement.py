@@ -366,6 +366,7 @@ async def test_closing_chronic_neglect_for_no_engagement_needs_the_manager(
                                                     "closure_decided_by": "Team manager A"}, headers=hv.headers(**if_match(1)))
     assert r.status_code == 200, r.text
     assert r.json()["closure_decided_by"] == "Team manager A"
+    assert r.json()["closure_reason"] == "no_engagement"
     closed = await events_of_type(referral_app, "non_engagement.closed")
     mine = [e for e in closed if e["case_id"] == case_id]
     assert mine

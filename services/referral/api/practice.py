@@ -92,7 +92,7 @@ def event_read(event: EngagementEvent) -> EngagementEventRead:
 def case_read(view: CaseView) -> CaseRead:
     c = view.case
     return CaseRead(id=c.id, child_id=c.child_id, opened_on=c.opened_on, stage=c.stage, escalation=c.escalation,
-                    closed_on=c.closed_on, closure_decided_by=c.closure_decided_by,
+                    closed_on=c.closed_on, closure_reason=c.closure_reason, closure_decided_by=c.closure_decided_by,
                     events=[event_read(e) for e in view.events],
                     created_at=c.created_at, updated_at=c.updated_at, version=c.version)
 

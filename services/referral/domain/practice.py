@@ -387,6 +387,7 @@ class Practice:
         case, state = await self._begin(who, case_id, version)
         chronic = await self.queries.chronic_neglect(case.child_id)
         state.close(body.closed_on, body.reason, chronic_neglect=chronic, decided_by=body.closure_decided_by)
+        case.closure_reason = body.reason
         manager = body.closure_decided_by is not None
         line = f"Non-engagement case closed: {body.reason.replace('_', ' ')}" + (" (manager decision)." if manager else ".")
         return await self._finish(who, case, state, body.closed_on, line, "medium",

@@ -251,6 +251,7 @@ class CaseRead(BaseModel):
     stage: str
     escalation: str | None
     closed_on: date | None
+    closure_reason: str | None
     closure_decided_by: str | None
     events: list[EngagementEventRead] = Field(description="The engagement events that drove the case and those since, oldest first.")
     created_at: datetime
