@@ -7,7 +7,7 @@ EMITTED = [
     "involvement.started", "involvement.ended",
     "referral.received", "referral.recommendation_computed", "referral.decided", "referral.feedback_sent",
     "threshold_model.published", "threshold_model.activated",
-    "episode.opened", "episode.closed",
+    "episode.opened", "episode.closed", "early_help.started", "early_help.closed",
     "assessment.started", "assessment.authorised",
     "strategy_discussion.held", "s47.concluded", "icpc.held",
     "cp_plan.started", "cp_plan.reviewed", "cp_plan.ended", "core_group.held",

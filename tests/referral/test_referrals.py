@@ -337,7 +337,7 @@ async def test_decision_rules(
     assert again.json()["rule"] == "one-decision"
 
 
-async def test_early_help_outcome_opens_no_episode(
+async def test_early_help_outcome_opens_an_early_help_episode_not_a_cin_one(
     referral: httpx.AsyncClient, partners: Partners, assessment: AssessmentStub
 ) -> None:
     body = await partners.refer("school")
@@ -349,6 +349,9 @@ async def test_early_help_outcome_opens_no_episode(
     assert r.json()["decision"]["overridden"] is True
     episodes = await referral.get("/v1/episodes", params={"child_id": partners.child["id"]}, headers=partners.headers("childrens_social_care"))
     assert episodes.json()["items"] == []
+    early = await referral.get("/v1/early-help-episodes", params={"child_id": partners.child["id"]},
+                               headers=partners.headers("childrens_social_care"))
+    assert [(e["start_date"], e["closure_date"]) for e in early.json()["items"]] == [(r.json()["decision"]["decided_at"][:10], None)]
 
 
 async def test_a_second_referral_joins_the_open_episode(

@@ -13,7 +13,7 @@ from services.referral.domain import journey as j
 from services.referral.domain.calendar import WorkingCalendar, add_months
 from services.referral.domain.chronology import Chronology
 from services.referral.domain.errors import ChildNotFound, EpisodeNotFound, NotStatutoryAgency
-from services.referral.models import Conference, CoreGroup, Section47, StrategyDiscussion
+from services.referral.models import Conference, CoreGroup, Episode, Section47, StrategyDiscussion
 from services.referral.queries.children import AgencyQueries
 from services.referral.queries.journey import JourneyQueries, LoadedJourney
 from services.referral.schemas.episodes import (
@@ -108,6 +108,66 @@ class Journeys:
             await self.outbox.emit("episode.closed", child_id=child.id, episode_id=episode.id,
                                    date=decided_on.isoformat(), reason=episode.reason_for_closure)
         return episode.id
+
+    # --- early help (separate from the CIN census episodes) ---------------------------
+
+    async def open_early_help(self, who: Principal, child_id: uuid.UUID, start: date,
+                              lead_agency_id: uuid.UUID | None, source: str = "5D") -> Episode:
+        """Early help for a child: one open early help episode at a time, beside any CIN episode."""
+        child = await self.queries.visible_child(who, child_id)
+        if child is None:
+            raise ChildNotFound(f"No child {child_id} visible to your agency.")
+        if start > today():
+            raise j.RuleBroken("future-date", f"The start date {start} is in the future.")
+        if await self.queries.open_early_help(child_id) is not None:
+            raise j.RuleBroken("one-early-help", "The child already has an open early help episode.")
+        lead = lead_agency_id or who.agency_id
+        if await self.agencies.get(lead) is None:
+            raise EpisodeNotFound(f"No agency {lead}.")
+        episode = Episode(child_id=child_id, kind="early_help", referral_date=start, referral_source=source,
+                          lead_agency_id=lead)
+        self.queries.add(episode)
+        await self.queries.session.flush()
+        self.chronology.add(child_id, "early_help.started", "Early help started.", occurred=start,
+                            agency_id=who.agency_id, significance="medium", source_type="episode", source_id=episode.id)
+        self.audit.record(who, "create", "episode", [child_id])
+        await self.outbox.emit("early_help.started", child_id=child_id, episode_id=episode.id,
+                               date=start.isoformat(), lead_agency_id=lead)
+        return episode
+
+    async def early_help(self, who: Principal, episode_id: uuid.UUID) -> Episode:
+        episode = await self.queries.early_help_episode(who, episode_id)
+        if episode is None:
+            raise EpisodeNotFound(f"No early help episode {episode_id} visible to your agency.")
+        self.audit.record(who, "read", "episode", [episode.child_id])
+        return episode
+
+    async def early_help_of_child(self, who: Principal, child_id: uuid.UUID) -> Sequence[Episode]:
+        if await self.queries.visible_child(who, child_id) is None:
+            raise ChildNotFound(f"No child {child_id} visible to your agency.")
+        self.audit.record(who, "list", "episode", [child_id])
+        return await self.queries.early_help_of(child_id)
+
+    async def close_early_help(self, who: Principal, episode_id: uuid.UUID, version: int, closed: date,
+                               reason: str) -> Episode:
+        episode = await self.queries.early_help_episode(who, episode_id, for_update=True)
+        if episode is None:
+            raise EpisodeNotFound(f"No early help episode {episode_id} visible to your agency.")
+        check_version(episode.version, version)
+        if episode.closure_date is not None:
+            raise j.RuleBroken("8565", f"This early help episode closed on {episode.closure_date}.")
+        if closed > today() or closed < episode.referral_date:
+            raise j.RuleBroken("8630", "Early help closes between its start and today.")
+        episode.closure_date, episode.reason_for_closure = closed, reason
+        episode.version += 1
+        self.queries.add(episode)
+        self.chronology.add(episode.child_id, "early_help.closed", f"Early help ended: {reason.replace('_', ' ')}.",
+                            occurred=closed, agency_id=who.agency_id, significance="medium",
+                            source_type="episode", source_id=episode.id)
+        self.audit.record(who, "update", "episode", [episode.child_id])
+        await self.outbox.emit("early_help.closed", child_id=episode.child_id, episode_id=episode.id,
+                               date=closed.isoformat(), reason=reason)
+        return episode
 
     # --- transitions --------------------------------------------------------------
 
@@ -278,10 +338,14 @@ class Journeys:
                                   cin_plan_id=plan_id, step_down=body.step_down)
 
     async def close(self, who: Principal, episode_id: uuid.UUID, version: int, body: Closure) -> LoadedJourney:
+        """Close the episode; with `step_down_to_early_help` an early help episode starts that day."""
         loaded, ep = await self._begin(who, episode_id, version)
         loaded.journey.close_episode(ep, body.closure_date, body.reason, today())
-        return await self._finish(who, loaded, ep, "episode.closed", f"Episode closed ({body.reason}).",
-                                  body.closure_date, reason=body.reason)
+        finished = await self._finish(who, loaded, ep, "episode.closed", f"Episode closed ({body.reason}).",
+                                      body.closure_date, reason=body.reason)
+        if body.step_down_to_early_help:
+            await self.open_early_help(who, loaded.child.id, body.closure_date, body.early_help_lead_agency_id)
+        return finished
 
     @staticmethod
     def _s47(ep: j.Episode, s47_id: uuid.UUID) -> j.Section47:

@@ -56,7 +56,7 @@ FURTHER_ACTION = frozenset({"s17_assessment", "provide_services", "specialist_as
                             "strategy_discussion", "immediate_protection"})
 #: Outcomes recorded in the census as an NFA referral: the episode opens and closes at once.
 NFA_OUTCOMES = frozenset({"nfa", "information_advice"})
-# early_help_* outcomes open no children in need episode: early help episodes are separate.
+# early_help_* outcomes open an early help episode, not a children in need one (DOMAIN.md §3.1).
 
 
 class ReferralNotFound(NotFound):
@@ -344,6 +344,11 @@ class Referrals:
 
     async def _episode_for(self, who: Principal, referral: Referral, outcome: str, primary_need: str | None,
                            decided_on: date) -> uuid.UUID | None:
+        if outcome.startswith("early_help"):
+            # Early help is separate from the census: an early help episode, not a CIN one.
+            if await self.journeys.queries.open_early_help(referral.child_id) is None:
+                await self.journeys.open_early_help(who, referral.child_id, decided_on, None)
+            return None
         if outcome not in FURTHER_ACTION and outcome not in NFA_OUTCOMES:
             return None
         # One open episode per child (DfE 8815): a new concern joins the open episode.

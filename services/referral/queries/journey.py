@@ -178,3 +178,23 @@ class JourneyQueries:
 
     def add(self, *rows: object) -> None:
         self.session.add_all(rows)
+
+    async def open_early_help(self, child_id: uuid.UUID) -> Episode | None:
+        stmt = select(Episode).where(Episode.child_id == child_id, Episode.kind == "early_help",
+                                     col(Episode.closure_date).is_(None))
+        return (await self.session.exec(stmt)).first()
+
+    async def early_help_episode(self, who: Principal, episode_id: uuid.UUID, *, for_update: bool = False) -> Episode | None:
+        stmt = (
+            select(Episode)
+            .join(Child, col(Child.id) == col(Episode.child_id))
+            .where(Episode.id == episode_id, Episode.kind == "early_help", visible_to(who, self.full_access_types))
+        )
+        if for_update and self.session.bind.dialect.name == "postgresql":  # type: ignore[union-attr]
+            stmt = stmt.with_for_update(of=Episode)
+        return (await self.session.exec(stmt)).first()
+
+    async def early_help_of(self, child_id: uuid.UUID) -> Sequence[Episode]:
+        stmt = select(Episode).where(Episode.child_id == child_id, Episode.kind == "early_help").order_by(
+            col(Episode.referral_date), col(Episode.created_at))
+        return (await self.session.exec(stmt)).all()

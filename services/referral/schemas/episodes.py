@@ -96,6 +96,8 @@ class CoreGroupCreate(Body):
 class Closure(Body):
     closure_date: date
     reason: str = Field(description="DfE ReasonForClosure (RC1-RC9).", examples=["RC7"])
+    step_down_to_early_help: bool = Field(default=False, description="Step down: an early help episode starts on the closure date (RC7 after a plan, RC9 after an assessment).")
+    early_help_lead_agency_id: uuid.UUID | None = Field(default=None, description="The early help lead agency (default: yours).")
 
     @field_validator("reason")
     @classmethod
