@@ -1,8 +1,13 @@
-"""Event types this service emits and consumes (thin: ids and dates only).
+"""Event types this service emits and consumes (thin: ids, dates, numbers; never free text).
 
-None yet: toolkit definitions are reference data, not child-level changes.
-Assessments (draft → submitted → authorised) will emit here.
+``assessment.submitted`` and ``assessment.authorised`` carry the assessment,
+child and agency ids, the toolkit id and version, the lineage and revision
+(``amends_id`` for an amendment), the previous assessment, the window dates,
+the practitioner's area grades as numbers, and when it happened
+(``submitted_at`` / ``authorised_at``; ``supersedes_id`` when an authorised
+amendment replaces an earlier revision). Receivers fetch details with their
+own token, so the read is authorised and audited.
 """
 
-EMITTED: list[str] = []
+EMITTED: list[str] = ["assessment.submitted", "assessment.authorised"]
 CONSUMED: list[str] = []

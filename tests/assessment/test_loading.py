@@ -11,10 +11,11 @@ from sqlalchemy import func
 from sqlmodel import select
 
 from services.assessment.app import publish_shipped
+from services.assessment.domain.definitions import normalise, read_definition_files
 from services.assessment.domain.errors import PublishedVersionImmutable
-from services.assessment.domain.toolkits import Toolkits, normalise, read_definition_files
+from services.assessment.domain.toolkits import Toolkits
 from services.assessment.models import METADATA, PUBLISHED, Toolkit, ToolkitVersion
-from services.assessment.queries import ToolkitQueries
+from services.assessment.queries.toolkits import ToolkitQueries
 from services.assessment.settings import SHIPPED_TOOLKITS
 from shared.db import Database
 from shared.migrate import schema_drift

@@ -7,9 +7,10 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from services.assessment.domain.toolkits import LICENSED_KEYS, Toolkits, normalise
-from services.assessment.queries import ToolkitQueries
-from tests.assessment.toolkit_data import local_tool_raw
+from services.assessment.domain.definitions import LICENSED_KEYS, normalise
+from services.assessment.domain.toolkits import Toolkits
+from services.assessment.queries.toolkits import ToolkitQueries
+from tests.assessment.toolkit_data import gcp2_raw, home_scale_raw, local_tool_raw
 from tests.support import TokenFor
 
 PROBLEM = "application/problem+json"
@@ -68,9 +69,12 @@ async def test_shipped_definition_has_no_item_wording(assessment: httpx.AsyncCli
         "licensed_content": False, "licence_required_for_use": True,
         "items_shipped": False, "items_source": "tenant_licensed_store",
     }
-    assert not _keys_anywhere(definition) & LICENSED_KEYS
+    # ``items`` is the (empty) list of rated items of a local tool; no wording key appears anywhere.
+    assert not _keys_anywhere(definition) & (LICENSED_KEYS - {"items"})
+    assert definition["rating_level"] == "sub_area"
     for area in definition["areas"]:
-        assert set(area) == {"id", "code", "name", "former_name", "sub_areas", "reported_additions"}
+        assert set(area) == {"id", "code", "name", "former_name", "mandatory", "sub_areas", "items", "reported_additions"}
+        assert area["items"] == []
         for sub_area in area["sub_areas"]:
             assert set(sub_area) == {"id", "name", "confirmed_level", "note"}
 
@@ -136,7 +140,7 @@ async def test_list_pages_with_a_cursor(
         link = r.headers.get("link")
         url = link.split(";")[0].strip("<>") if link else None
     assert seen == sorted(seen)
-    assert set(seen) == {"gcp2", "local_a", "local_b", "local_c"}
+    assert set(seen) == {"gcp2", "local_neglect_screening", "signs_of_safety", "local_a", "local_b", "local_c"}
     bad = await assessment.get("/v1/toolkits?cursor=not-a-cursor", headers=headers)
     assert bad.status_code == 400
     assert bad.json()["type"].endswith("invalid-cursor")
@@ -147,6 +151,88 @@ async def test_openapi_documents_the_problems(assessment: httpx.AsyncClient) -> 
     operation = spec["paths"]["/v1/toolkits/{toolkit_id}"]["get"]
     assert {"304", "401", "403", "404"} <= set(operation["responses"])
     assert "toolkit-not-found" in operation["responses"]["404"]["content"][PROBLEM]["examples"]
+
+
+ADMIN = uuid.UUID("00000000-0000-4000-8000-00000000a0a0")
+
+
+async def test_a_partnership_publishes_its_own_tool(assessment: httpx.AsyncClient, token_for: TokenFor) -> None:
+    admin = token_for(ADMIN, "admin", client_id="partnership-admin")
+    r = await assessment.post("/v1/toolkits", json=home_scale_raw(), headers=admin)
+    assert r.status_code == 201, r.text
+    assert r.headers["location"] == "/v1/toolkits/home_conditions_example/versions/1"
+    body = r.json()
+    assert body["definition"]["scale"]["step"] == 5
+    assert body["definition"]["rating_level"] == "item"
+    assert [t["id"] for t in body["definition"]["totals"]] == ["home_total", "everything"]
+    read = await assessment.get("/v1/toolkits/home_conditions_example", headers=token_for(AGENCY, "assessment:read"))
+    assert read.status_code == 200
+    assert read.json() == body
+    assert read.headers["etag"] == r.headers["etag"]
+
+    newer = home_scale_raw(version="2")
+    newer["tool"]["name"] = "Home conditions scale (renamed, test)"
+    assert (await assessment.post("/v1/toolkits", json=newer, headers=admin)).status_code == 201
+    versions = await assessment.get("/v1/toolkits/home_conditions_example/versions",
+                                    headers=token_for(AGENCY, "assessment:read"))
+    assert [v["version"] for v in versions.json()["items"]] == ["1", "2"]
+    latest = (await assessment.get("/v1/toolkits", headers=token_for(AGENCY, "assessment:read"))).json()
+    listed = {t["id"]: t for t in latest["items"]}["home_conditions_example"]
+    assert (listed["latest_version"], listed["name"]) == ("2", "Home conditions scale (renamed, test)")
+
+
+async def test_publishing_needs_admin(assessment: httpx.AsyncClient, token_for: TokenFor) -> None:
+    r = await assessment.post("/v1/toolkits", json=home_scale_raw(), headers=token_for(AGENCY, "assessment:write"))
+    assert r.status_code == 403
+    assert r.json()["type"].endswith("insufficient-scope")
+
+
+async def test_a_published_version_is_a_409(assessment: httpx.AsyncClient, token_for: TokenFor) -> None:
+    r = await assessment.post("/v1/toolkits", json=gcp2_raw(), headers=token_for(ADMIN, "admin"))
+    assert r.status_code == 409
+    assert r.json()["type"].endswith("/toolkit-version-exists")
+
+
+async def test_an_invalid_definition_lists_every_problem(assessment: httpx.AsyncClient, token_for: TokenFor) -> None:
+    raw = home_scale_raw()
+    raw["grade_scale"]["aggregation"] = "none"          # totals on a profile
+    raw["totals"][0]["areas"] = ["nowhere"]              # an unknown area
+    raw["areas"][1]["items"][0]["id"] = "kitchen"        # a duplicate id
+    r = await assessment.post("/v1/toolkits", json=raw, headers=token_for(ADMIN, "admin"))
+    assert r.status_code == 422
+    assert r.headers["content-type"] == PROBLEM
+    body = r.json()
+    assert body["type"].endswith("/invalid-toolkit-definition")
+    fields = [e["field"] for e in body["errors"]]
+    assert {"totals", "totals[0].areas", "areas[1]"} <= set(fields)
+    assert (await assessment.get("/v1/toolkits/home_conditions_example",
+                                 headers=token_for(AGENCY, "assessment:read"))).status_code == 404
+
+
+async def test_wording_keys_and_licensed_content_are_refused(assessment: httpx.AsyncClient, token_for: TokenFor) -> None:
+    raw = home_scale_raw()
+    raw["areas"][0]["items"][0]["text"] = "placeholder"
+    raw["tool"]["licensed_content"] = True
+    r = await assessment.post("/v1/toolkits", json=raw, headers=token_for(ADMIN, "admin"))
+    assert r.status_code == 422
+    fields = {e["field"] for e in r.json()["errors"]}
+    assert "body.areas.0.items.0.text" in fields
+    raw = home_scale_raw()
+    raw["tool"]["licensed_content"] = True
+    r = await assessment.post("/v1/toolkits", json=raw, headers=token_for(ADMIN, "admin"))
+    assert r.status_code == 422
+    assert [e["field"] for e in r.json()["errors"]] == ["tool.licensed_content"]
+
+
+async def test_publishing_is_idempotent(assessment: httpx.AsyncClient, token_for: TokenFor) -> None:
+    headers = {**token_for(ADMIN, "admin"), "Idempotency-Key": "publish-home-1"}
+    first = await assessment.post("/v1/toolkits", json=home_scale_raw(), headers=headers)
+    again = await assessment.post("/v1/toolkits", json=home_scale_raw(), headers=headers)
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert again.headers["idempotent-replayed"] == "true"
+    assert again.json() == first.json()
+    other = await assessment.post("/v1/toolkits", json=home_scale_raw(version="9"), headers=headers)
+    assert other.status_code == 422
 
 
 async def test_health(assessment: httpx.AsyncClient) -> None:

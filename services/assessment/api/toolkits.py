@@ -3,18 +3,29 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Path, Response
+from fastapi.responses import JSONResponse
 
-from services.assessment.api.deps import CanRead, ToolkitsDep
-from services.assessment.domain.errors import ToolkitNotFound, ToolkitVersionNotFound
+from services.assessment.api.deps import CanRead, IsAdmin, ToolkitsDep
+from services.assessment.domain.definitions import as_current
+from services.assessment.domain.errors import (
+    InvalidToolkit,
+    ToolkitNotFound,
+    ToolkitVersionExists,
+    ToolkitVersionNotFound,
+)
 from services.assessment.domain.toolkits import definition_etag
 from services.assessment.models import Toolkit, ToolkitVersion
-from services.assessment.schemas import (
+from services.assessment.schemas.toolkits import (
     ToolkitDefinition,
     ToolkitPage,
+    ToolkitPublish,
     ToolkitSummary,
+    ToolkitVersionPage,
     ToolkitVersionRead,
+    ToolkitVersionSummary,
 )
 from shared.errors import problems
+from shared.idempotency import Created, IdempotencyDep
 from shared.pagination import PageDep, set_link_header
 
 router = APIRouter(prefix="/toolkits", tags=["toolkits"])
@@ -31,7 +42,7 @@ def version_read(toolkit: Toolkit, version: ToolkitVersion) -> ToolkitVersionRea
     return ToolkitVersionRead(
         toolkit_id=toolkit.id, name=toolkit.name, owner=toolkit.owner, version=version.version,
         status="published", published_at=version.published_at,
-        definition=ToolkitDefinition.model_validate(version.definition),
+        definition=ToolkitDefinition.model_validate(as_current(version.definition)),
     )
 
 
@@ -64,6 +75,47 @@ async def list_toolkits(who: CanRead, toolkits: ToolkitsDep, page: PageDep, resp
         for r in rows
     ]
     return ToolkitPage(items=items, next_cursor=next_cursor)
+
+
+@router.post(
+    "", status_code=201, response_model=ToolkitVersionRead,
+    responses=problems(InvalidToolkit, ToolkitVersionExists),
+)
+async def publish_toolkit(body: ToolkitPublish, who: IsAdmin, toolkits: ToolkitsDep, idem: IdempotencyDep) -> JSONResponse:
+    """Publish a partnership's own toolkit, or a new version of one (scope `admin`).
+
+    The body has the shape of the shipped definition files: the tool, its rating scale
+    (numbers with your own labels, or named values such as very / sometimes / not
+    concerned, each saying whether evidence is required), areas with sub-areas or items,
+    optional raters (each scoring separately), totals (only on a scale that may be added
+    up) and the suggestion rule. Structure only: licensed wording (item text, grade
+    descriptors, guidance) is refused. Every problem is listed in the 422's `errors`; a
+    version already published is a 409, as published versions never change. Send
+    `Idempotency-Key` to retry safely."""
+
+    async def create() -> Created:
+        toolkit, version = await toolkits.publish(who, body.model_dump(exclude_none=True))
+        return Created(version_read(toolkit, version), {
+            "Location": f"/v1/toolkits/{toolkit.id}/versions/{version.version}",
+            "ETag": definition_etag(version),
+        })
+
+    return await idem.run(who, body, create)
+
+
+@router.get(
+    "/{toolkit_id}/versions", responses=problems(ToolkitNotFound),
+)
+async def list_toolkit_versions(
+    toolkit_id: ToolkitId, who: CanRead, toolkits: ToolkitsDep, page: PageDep, response: Response,
+) -> ToolkitVersionPage:
+    """Every published version of a toolkit, oldest first. Assessments name the version they used."""
+    _, rows, next_cursor = await toolkits.versions(toolkit_id, page)
+    set_link_header(response, page, next_cursor)
+    return ToolkitVersionPage(
+        toolkit_id=toolkit_id, next_cursor=next_cursor,
+        items=[ToolkitVersionSummary(version=v.version, published_at=v.published_at) for v in rows],
+    )
 
 
 @router.get(

@@ -15,7 +15,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.assessment.models import PUBLISHED, Toolkit, ToolkitVersion
-from shared.pagination import InvalidCursor, PageParams
+from shared.pagination import InvalidCursor, PageParams, fetch_page
 
 
 @dataclass(frozen=True)
@@ -86,6 +86,14 @@ class ToolkitQueries:
     async def version(self, toolkit_id: str, version: str) -> ToolkitVersion | None:
         stmt = select(ToolkitVersion).where(ToolkitVersion.toolkit_id == toolkit_id, ToolkitVersion.version == version)
         return (await self.session.exec(stmt)).first()
+
+    async def version_by_id(self, version_id: Any) -> ToolkitVersion | None:
+        return await self.session.get(ToolkitVersion, version_id)
+
+    async def versions_page(self, toolkit_id: str, page: PageParams) -> tuple[list[ToolkitVersion], str | None]:
+        stmt = select(ToolkitVersion).where(ToolkitVersion.toolkit_id == toolkit_id, ToolkitVersion.status == PUBLISHED)
+        rows, next_cursor = await fetch_page(self.session, stmt, ToolkitVersion, page)
+        return list(rows), next_cursor
 
     async def add_toolkit_if_missing(self, toolkit: Toolkit) -> bool:
         if await self.get(toolkit.id) is not None:
