@@ -15,6 +15,7 @@ from fastapi import Depends, Request
 from sqlalchemy import DateTime, MetaData, Table, event, text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 from sqlalchemy.types import TypeDecorator
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -79,9 +80,12 @@ def _sqlite_hooks(engine: AsyncEngine) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.close()
 
+    # IMMEDIATE: take the write lock when the transaction starts. A deferred transaction that
+    # has read and then writes fails at once ("database is locked") if another connection
+    # committed in between, and nearly every request writes (its audit row) after reading.
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN")
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 class Database:
@@ -104,6 +108,32 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+@event.listens_for(Session, "after_flush")
+def _note_write(session: Session, _context: Any) -> None:
+    session.info["wrote"] = True
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_write(session: Session, transaction: Any) -> None:
+    if transaction.parent is None:
+        session.info.pop("wrote", None)
+
+
+async def release_read_snapshot(session: AsyncSession) -> None:
+    """End a transaction that has only read, before waiting on another service.
+
+    On SQLite a request that keeps its read snapshot while another service calls back into
+    this one (which then commits an audit row) can no longer write: the upgrade fails with
+    "database is locked". Ending a read-only transaction loses nothing; a transaction that
+    has written is left alone, so one request's writes stay in one transaction.
+    """
+    if session.bind is None or session.bind.dialect.name != "sqlite":
+        return
+    if session.info.get("wrote") or session.new or session.dirty or session.deleted:
+        return
+    await session.commit()
 
 
 def get_database(request: Request) -> Database:

@@ -11,6 +11,7 @@ import logging
 import re
 import secrets
 import time
+import traceback
 import uuid
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -21,6 +22,7 @@ from shared.context import request_id_var, traceparent_var
 from shared.errors import (
     PROBLEM_JSON,
     DomainError,
+    InternalError,
     PayloadTooLarge,
     UnsupportedMediaType,
     problem_body,
@@ -94,8 +96,26 @@ class RequestContextMiddleware:
                 message["headers"] = headers
             await send(message)
 
+        response_started = False
+
+        async def tracking(message: Message) -> None:
+            nonlocal response_started
+            if message["type"] == "http.response.start":
+                response_started = True
+            await send_with_ids(message)
+
         try:
-            await self.app(scope, receive, send_with_ids)
+            await self.app(scope, receive, tracking)
+        except Exception as exc:
+            # Rendered here, inside the request's context, so the 500 carries its request id;
+            # only the error's type is logged (its message can hold submitted personal data).
+            frames = [f"{f.filename.rsplit('/', 1)[-1]}:{f.lineno}:{f.name}" for f in traceback.extract_tb(exc.__traceback__)]
+            access_log.error("unhandled error", extra={"error_type": type(exc).__name__, "request_id": request_id,
+                                                       "where": frames[-6:]})
+            if response_started:
+                raise
+            await send_problem(send_with_ids, 500, InternalError.slug, InternalError.title,
+                               "Something went wrong on our side; quote the request id.", scope.get("path", ""))
         finally:
             principal = scope.get("state", {}).get("principal")
             route = scope.get("route")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from fastapi import FastAPI
 
 from services.referral.api import (
@@ -18,8 +20,12 @@ from services.referral.api import (
     sharing,
     threshold_models,
 )
+from services.referral.domain.threshold_models import NoActiveThresholdModel, ensure_active
+from services.referral.queries.referrals import ThresholdModelQueries
 from services.referral.settings import ReferralSettings
 from shared.service import build_service_app
+
+log = logging.getLogger("referral")
 
 TAGS = [
     {"name": "children", "description": "Children and unborn children known to the partnership."},
@@ -38,6 +44,18 @@ TAGS = [
 ]
 
 
+async def load_reference_data(app: FastAPI) -> None:
+    """Start-up: the partnership's threshold model is in place before the first request, so
+    requests only read it (and never hold a write lock while they call another service)."""
+    settings: ReferralSettings = app.state.settings
+    async with app.state.db.sessions() as session:
+        try:
+            await ensure_active(ThresholdModelQueries(session), settings.partnership_id)
+            await session.commit()
+        except NoActiveThresholdModel:
+            log.warning("no threshold model for the partnership yet", extra={"partnership_id": settings.partnership_id})
+
+
 def create_app(settings: ReferralSettings | None = None) -> FastAPI:
     settings = settings or ReferralSettings()
     return build_service_app(
@@ -48,4 +66,5 @@ def create_app(settings: ReferralSettings | None = None) -> FastAPI:
                  referrals.router, threshold_models.router,
                  people.router, involvements.router, practice.router, sharing.router],
         tags=TAGS,
+        on_startup=load_reference_data,
     )

@@ -113,6 +113,7 @@ async def test_unhandled_errors_become_500_problems_without_details(keys: Keys, 
         r = await client.get("/v1/boom")
         assert r.status_code == 500
         assert r.headers["content-type"] == PROBLEM
+        assert r.json()["request_id"] == r.headers["x-request-id"] != ""
         assert "Jane" not in r.text
         assert "Traceback" not in r.text
         assert (await client.patch("/v1/versioned", json={})).status_code == 428

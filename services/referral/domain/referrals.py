@@ -40,7 +40,7 @@ from services.referral.models import (
 from services.referral.queries.referrals import EvidenceQueries, ReferralQueries
 from services.referral.schemas.referrals import DecisionCreate, FeedbackCreate, ReferralCreate
 from shared.audit import Audit
-from shared.db import utcnow
+from shared.db import release_read_snapshot, utcnow
 from shared.errors import Forbidden, IllegalTransition, NotFound, Unprocessable
 from shared.etag import check_version
 from shared.events import Outbox
@@ -256,7 +256,10 @@ class Referrals:
     async def _recommend(self, who: Principal, referral: Referral, token: str) -> StoredRecommendation:
         model_row, model = await self.models.active(self.partnership_id)
         child = await self.queries.child_visible(who, referral.child_id)
-        toolkit = await self.assessment.latest_results(referral.child_id, token) if needs_toolkit(model) else None
+        toolkit = None
+        if needs_toolkit(model):
+            await release_read_snapshot(self.queries.session)
+            toolkit = await self.assessment.latest_results(referral.child_id, token)
         evidence = await gather(model, who=who, referral=referral, child=child, store=self.evidence,
                                 toolkit=toolkit, now=utcnow())
         result = recommend(model, evidence.facts, evidence.missing)

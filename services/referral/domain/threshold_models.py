@@ -107,6 +107,34 @@ def parsed(row: ThresholdModelVersion) -> ThresholdModel:
     return model
 
 
+async def ensure_active(queries: ThresholdModelQueries, partnership_id: str) -> ThresholdModelVersion:
+    """The active model row, loading the reference one the first time (also run at start-up,
+    so that requests only read it)."""
+    row = await queries.active(partnership_id)
+    return row if row is not None else await _bootstrap(queries, partnership_id)
+
+
+async def _bootstrap(queries: ThresholdModelQueries, partnership_id: str) -> ThresholdModelVersion:
+    data = reference_model(partnership_id)
+    if data is None:
+        raise NoActiveThresholdModel(
+            f"Partnership {partnership_id} has no active threshold model and none in reference data; "
+            "an administrator must publish and activate one.")
+    version = str(data["ruleset_version"])
+    row = await queries.get(partnership_id, version)
+    if row is None:
+        validate(data)
+        candidate = ThresholdModelVersion(partnership_id=partnership_id, ruleset_version=version,
+                                          name=str(data["name"]), definition=data, created_by=REFERENCE_AUTHOR)
+        # Two first uses at once: one insert wins, the other reads the winner.
+        row = candidate if await queries.insert(candidate) else await queries.get(partnership_id, version)
+        if row is None:
+            raise NoActiveThresholdModel("The reference threshold model could not be loaded; try again.")
+    await queries.activate(partnership_id, row.id)
+    row.active = True
+    return row
+
+
 class ThresholdModels:
     def __init__(self, queries: ThresholdModelQueries, audit: Audit, outbox: Outbox) -> None:
         self.queries = queries
@@ -115,30 +143,9 @@ class ThresholdModels:
 
     async def active(self, partnership_id: str) -> tuple[ThresholdModelVersion, ThresholdModel]:
         """The partnership's active model; on first use, the one in reference data."""
-        row = await self.queries.active(partnership_id)
-        if row is None:
-            row = await self._bootstrap(partnership_id)
+        row = await ensure_active(self.queries, partnership_id)
         return row, parsed(row)
 
-    async def _bootstrap(self, partnership_id: str) -> ThresholdModelVersion:
-        data = reference_model(partnership_id)
-        if data is None:
-            raise NoActiveThresholdModel(
-                f"Partnership {partnership_id} has no active threshold model and none in reference data; "
-                "an administrator must publish and activate one.")
-        version = str(data["ruleset_version"])
-        row = await self.queries.get(partnership_id, version)
-        if row is None:
-            validate(data)
-            candidate = ThresholdModelVersion(partnership_id=partnership_id, ruleset_version=version,
-                                              name=str(data["name"]), definition=data, created_by=REFERENCE_AUTHOR)
-            # Two first uses at once: one insert wins, the other reads the winner.
-            row = candidate if await self.queries.insert(candidate) else await self.queries.get(partnership_id, version)
-            if row is None:
-                raise NoActiveThresholdModel("The reference threshold model could not be loaded; try again.")
-        await self.queries.activate(partnership_id, row.id)
-        row.active = True
-        return row
 
     async def versions(self, ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, ThresholdModelVersion]:
         return await self.queries.by_ids(ids)
@@ -157,7 +164,7 @@ class ThresholdModels:
 
     async def _ensure(self, configured: str) -> None:
         if await self.queries.active(configured) is None and reference_model(configured) is not None:
-            await self._bootstrap(configured)
+            await _bootstrap(self.queries, configured)
 
     async def publish(self, who: Principal, data: dict[str, Any]) -> ThresholdModelVersion:
         """A new version, inactive until activated. Existing versions are never replaced."""
