@@ -202,6 +202,8 @@ class Episode(SQLModel, table=True):
     closure_date: date | None = None
     #: DfE ReasonForClosure (RC1-RC9) for a CIN episode; an early help reason for an early help one.
     reason_for_closure: str | None = Field(default=None, max_length=30)
+    #: Census DateOfInitialCPC at CINdetails level: a transfer-in conference (never beside an s47 one, DfE 2884).
+    icpc_date: date | None = None
     lead_agency_id: uuid.UUID | None = Field(default=None, foreign_key="agency.id")
     created_at: datetime = utc_column()
     updated_at: datetime = utc_column()
@@ -290,6 +292,30 @@ class CoreGroup(SQLModel, table=True):
     cp_plan_id: uuid.UUID = Field(foreign_key="cp_plan.id", index=True)
     held_date: date
     created_at: datetime = utc_column()
+
+
+class PreProceedings(SQLModel, table=True):
+    """Pre-proceedings under the Public Law Outline (census PreProceedingsandFGDM, 2025-26 on)."""
+
+    __tablename__ = "pre_proceedings"
+    id: uuid.UUID = uuid_pk()
+    episode_id: uuid.UUID = Field(foreign_key="episode.id", index=True)
+    #: PPStartDate
+    start_date: date
+    #: LBPSentDate
+    letter_before_proceedings_sent: date | None = None
+    fgdm_offered: bool = False
+    fgdm_held: bool = False
+    #: ISO dates of the pre-proceedings meetings, in order (the census count is their number).
+    meeting_dates: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    #: StepDecisionDate
+    decision_date: date | None = None
+    #: Our own outcome slug (domain.journey.PP_OUTCOMES), mapped to PPOutcome at export.
+    outcome: str | None = Field(default=None, max_length=40)
+    #: CourtAppDate
+    court_application_date: date | None = None
+    created_at: datetime = utc_column()
+    version: int = 1
 
 
 class Visit(SQLModel, table=True):
@@ -434,7 +460,7 @@ METADATA = service_metadata([
         for model in (
             Agency, Person, Child, ChildExternalRef, Household, HouseholdMember, Professional, Involvement,
             ThresholdModelVersion, Episode, Referral, Recommendation, StatutoryAssessment, Section47,
-            StrategyDiscussion, CpPlan, Conference, CinPlan, CoreGroup, Visit, ChildVoice, ServiceOffer,
+            StrategyDiscussion, CpPlan, Conference, CinPlan, CoreGroup, PreProceedings, Visit, ChildVoice, ServiceOffer,
             EngagementEvent, NonEngagementCase, ChronologyEntry, ConsentRecord, InformationShare,
         )
     ),

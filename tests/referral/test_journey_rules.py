@@ -11,7 +11,13 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
-from services.referral.domain.journey import Episode, Journey, RuleBroken, census_errors
+from services.referral.domain.journey import (
+    PP_OUTCOMES,
+    Episode,
+    Journey,
+    RuleBroken,
+    census_errors,
+)
 
 TODAY = date(2026, 11, 26)
 D0 = date(2025, 1, 6)  # a Monday
@@ -90,6 +96,201 @@ def test_illegal_transitions_name_the_rule_and_change_nothing(setup: str, rule: 
         assert j == before
 
 
+def open_episode(j: Journey, on: date = D0) -> Episode:
+    e = j.receive_referral(on, "3B", TODAY)
+    j.decide(e, nfa=False, primary_need="N1", decided_on=on, today=TODAY)
+    return e
+
+
+MONDAY = D0 + timedelta(days=7)
+
+
+def test_transfer_in_conference_starts_the_plan_at_episode_level() -> None:
+    j = child()
+    earlier = open_episode(j)
+    s = j.start_s47(earlier, D0, TODAY)
+    j.hold_icpc(earlier, s, MONDAY, TODAY)
+    first = j.start_cp_plan(earlier, MONDAY, "NEG", TODAY)
+    j.end_cp_plan(earlier, first, MONDAY + timedelta(days=100), TODAY)
+    j.close_episode(earlier, MONDAY + timedelta(days=100), "RC5", TODAY)  # moved away
+    # Back a year later on another authority's plan: a new episode, a transfer-in conference.
+    e = open_episode(j, date(2026, 2, 2))
+    plan = j.hold_transfer_in(e, date(2026, 2, 9), "NEG", TODAY)
+    assert (e.icpc_date, plan.start_date, plan.previous_plans, e.s47s) == (date(2026, 2, 9), date(2026, 2, 9), 1, [])
+    j.review_cp_plan(e, plan, date(2026, 5, 4), TODAY)
+    j.end_cp_plan(e, plan, date(2026, 8, 3), TODAY)
+    with pytest.raises(RuleBroken) as err:  # the conference made its one plan
+        j.start_cp_plan(e, date(2026, 2, 9), "NEG", TODAY)
+    assert err.value.rule == "2883"
+    j.close_episode(e, date(2026, 8, 3), "RC7", TODAY)
+    assert census_errors(j) == []
+
+
+def test_2884_an_s47_conference_bars_a_transfer_in() -> None:
+    j = child()
+    e = open_episode(j)
+    s = j.start_s47(e, D0, TODAY)
+    j.hold_icpc(e, s, MONDAY, TODAY)
+    before = copy.deepcopy(j)
+    with pytest.raises(RuleBroken) as err:
+        j.hold_transfer_in(e, MONDAY + timedelta(days=7), "NEG", TODAY)
+    assert err.value.rule == "2884"
+    assert j == before
+
+
+def test_2884_a_transfer_in_bars_an_s47_conference() -> None:
+    j = child()
+    e = open_episode(j)
+    plan = j.hold_transfer_in(e, MONDAY, "NEG", TODAY)
+    j.end_cp_plan(e, plan, MONDAY + timedelta(days=60), TODAY)
+    s = j.start_s47(e, MONDAY + timedelta(days=70), TODAY)  # new concerns: an s47 may run ...
+    before = copy.deepcopy(j)
+    with pytest.raises(RuleBroken) as err:  # ... but its conference cannot sit beside the episode's
+        j.hold_icpc(e, s, MONDAY + timedelta(days=77), TODAY)
+    assert err.value.rule == "2884"
+    assert j == before
+    j.conclude_s47_without_icpc(e, s, MONDAY + timedelta(days=77), TODAY)
+    assert census_errors(j) == []
+
+
+@pytest.mark.parametrize(
+    ("setup", "held", "rule"),
+    [
+        ("none", date(2025, 1, 11), "8875"),  # a Saturday
+        ("none", D0 - timedelta(days=7), "1104"),
+        ("none", date(2999, 1, 4), "future-date"),
+        ("transfer_in", MONDAY + timedelta(days=14), "icpc-recorded"),
+        ("cin_plan", MONDAY, "4001"),
+        ("closed", MONDAY, "8565"),
+    ],
+)
+def test_transfer_in_refusals_name_the_rule_and_change_nothing(setup: str, held: date, rule: str) -> None:
+    j = child()
+    e = open_episode(j)
+    if setup == "transfer_in":
+        plan = j.hold_transfer_in(e, MONDAY, "NEG", TODAY)
+        j.end_cp_plan(e, plan, MONDAY + timedelta(days=7), TODAY)
+    elif setup == "cin_plan":
+        j.start_cin_plan(e, D0, TODAY)
+    elif setup == "closed":
+        a = j.start_assessment(e, D0, TODAY)
+        j.authorise_assessment(e, a, D0, ["16A"], TODAY)
+        j.close_episode(e, D0, "RC8", TODAY)
+    before = copy.deepcopy(j)
+    with pytest.raises(RuleBroken) as err:
+        j.hold_transfer_in(e, held, "NEG", TODAY)
+    assert err.value.rule == rule
+    assert j == before
+
+
+@pytest.mark.parametrize(
+    ("break_it", "rule"),
+    [
+        (lambda e: setattr(e.s47s[0], "icpc_date", MONDAY), "2884"),
+        (lambda e: setattr(e.cp_plans[0], "start_date", MONDAY + timedelta(days=1)), "2885"),
+        (lambda e: e.cp_plans.append(copy.deepcopy(e.cp_plans[0])), "2883"),
+        (lambda e: setattr(e, "icpc_date", date(2025, 1, 11)), "1104/8875"),
+    ],
+)
+def test_census_check_sees_episode_level_conferences(break_it: Callable[[Episode], object], rule: str) -> None:
+    j = child()
+    e = open_episode(j)
+    j.start_s47(e, D0, TODAY)
+    j.conclude_s47_without_icpc(e, e.s47s[0], D0, TODAY)
+    j.hold_transfer_in(e, MONDAY, "NEG", TODAY)
+    assert census_errors(j) == []
+    break_it(e)
+    assert rule in census_errors(j)
+
+
+def test_pre_proceedings_from_start_to_court_application() -> None:
+    j = child()
+    e = open_episode(j)
+    pp = j.start_pre_proceedings(e, D0 + timedelta(days=10), TODAY)
+    j.send_letter_before_proceedings(e, pp, D0 + timedelta(days=10), TODAY)
+    j.record_pp_meeting(e, pp, D0 + timedelta(days=20), TODAY)
+    j.record_fgdm(e, pp, offered=True, held=False)
+    j.record_fgdm(e, pp, offered=True, held=True)
+    j.decide_pre_proceedings(e, pp, D0 + timedelta(days=60), "continue_pre_proceedings", TODAY)
+    assert pp.is_open
+    j.record_pp_meeting(e, pp, D0 + timedelta(days=90), TODAY)
+    j.record_pp_meeting(e, pp, D0 + timedelta(days=70), TODAY)
+    assert pp.meeting_dates == [D0 + timedelta(days=20), D0 + timedelta(days=70), D0 + timedelta(days=90)]
+    j.decide_pre_proceedings(e, pp, D0 + timedelta(days=100), "proceedings_issued", TODAY,
+                             court_application=D0 + timedelta(days=104))
+    assert not pp.is_open
+    j.close_episode(e, D0 + timedelta(days=104), "RC7", TODAY)
+    assert census_errors(j) == []
+
+
+def _pp(j: Journey, e: Episode) -> None:
+    j.start_pre_proceedings(e, D0 + timedelta(days=10), TODAY)
+
+
+def _pp_met_and_wrote(j: Journey, e: Episode) -> None:
+    _pp(j, e)
+    j.record_pp_meeting(e, e.pre_proceedings[0], D0 + timedelta(days=20), TODAY)
+    j.send_letter_before_proceedings(e, e.pre_proceedings[0], D0 + timedelta(days=10), TODAY)
+
+
+def _pp_decided(j: Journey, e: Episode) -> None:
+    j.start_pre_proceedings(e, D0 + timedelta(days=10), TODAY)
+    j.decide_pre_proceedings(e, e.pre_proceedings[0], D0 + timedelta(days=30), "pre_proceedings_ended_no_proceedings", TODAY)
+
+
+PP_ATTEMPTS: list[tuple[Callable[[Journey, Episode], object] | None, Callable[[Journey, Episode], object], str]] = [
+    (None, lambda j, e: j.start_pre_proceedings(e, D0 - timedelta(days=1), TODAY), "PP-dates"),
+    (None, lambda j, e: j.start_pre_proceedings(e, date(2999, 1, 1), TODAY), "future-date"),
+    (_pp, lambda j, e: j.start_pre_proceedings(e, D0 + timedelta(days=11), TODAY), "PP-one-open"),
+    (_pp_decided, lambda j, e: j.start_pre_proceedings(e, D0 + timedelta(days=29), TODAY), "PP-dates"),
+    (_pp, lambda j, e: j.send_letter_before_proceedings(e, e.pre_proceedings[0], D0 + timedelta(days=9), TODAY), "PP-dates"),
+    (_pp, lambda j, e: j.record_pp_meeting(e, e.pre_proceedings[0], D0 + timedelta(days=9), TODAY), "PP-dates"),
+    (_pp, lambda j, e: j.decide_pre_proceedings(e, e.pre_proceedings[0], D0 + timedelta(days=9), "other", TODAY), "PP-dates"),
+    (_pp_met_and_wrote, lambda j, e: j.decide_pre_proceedings(e, e.pre_proceedings[0], D0 + timedelta(days=19), "other", TODAY), "PP-dates"),
+    (_pp_met_and_wrote, lambda j, e: j.record_pp_meeting(e, e.pre_proceedings[0], D0 + timedelta(days=20), TODAY), "PP-meeting-recorded"),
+    (_pp_met_and_wrote, lambda j, e: j.send_letter_before_proceedings(e, e.pre_proceedings[0], D0 + timedelta(days=11), TODAY), "PP-letter-sent"),
+    (_pp, lambda j, e: j.record_fgdm(e, e.pre_proceedings[0], offered=False, held=True), "PP-fgdm"),
+    (_pp, lambda j, e: j.decide_pre_proceedings(e, e.pre_proceedings[0], D0 + timedelta(days=30), "other", TODAY,
+                                                court_application=D0 + timedelta(days=31)), "PP-court"),
+    (_pp, lambda j, e: j.decide_pre_proceedings(e, e.pre_proceedings[0], D0 + timedelta(days=30), "proceedings_issued", TODAY,
+                                                court_application=D0 + timedelta(days=29)), "PP-court"),
+    (_pp_decided, lambda j, e: j.record_pp_meeting(e, e.pre_proceedings[0], D0 + timedelta(days=40), TODAY), "PP-decided"),
+    (_pp_decided, lambda j, e: j.record_fgdm(e, e.pre_proceedings[0], offered=True, held=False), "PP-decided"),
+    (_pp, lambda j, e: j.close_episode(e, D0 + timedelta(days=40), "RC7", TODAY), "INV-17"),
+    (_pp_decided, lambda j, e: j.close_episode(e, D0 + timedelta(days=29), "RC7", TODAY), "8565"),
+]
+
+
+@pytest.mark.parametrize(("setup", "attempt", "rule"), PP_ATTEMPTS)
+def test_pre_proceedings_refusals_name_the_rule_and_change_nothing(
+    setup: Callable[[Journey, Episode], object] | None, attempt: Callable[[Journey, Episode], object], rule: str
+) -> None:
+    j = child()
+    e = open_episode(j)
+    if setup:
+        setup(j, e)
+    before = copy.deepcopy(j)
+    with pytest.raises(RuleBroken) as err:
+        attempt(j, e)
+    assert err.value.rule == rule
+    assert j == before
+
+
+def test_census_check_sees_broken_pre_proceedings() -> None:
+    j = child()
+    e = open_episode(j)
+    _pp_decided(j, e)
+    assert census_errors(j) == []
+    pp = e.pre_proceedings[0]
+    pp.fgdm_held = True
+    pp.court_application_date = D0
+    pp.meeting_dates = [D0 + timedelta(days=31)]
+    e.pre_proceedings.append(copy.deepcopy(pp))
+    e.pre_proceedings[-1].outcome = None  # open, yet with a decision date
+    e.closure_date, e.reason_for_closure = D0 + timedelta(days=40), "RC7"
+    assert {"PP-fgdm", "PP-court", "PP-dates", "PP-outcome", "INV-17"} <= set(census_errors(j))
+
+
 GAPS = st.one_of(st.just(0), st.integers(0, 5), st.integers(0, 120))
 
 
@@ -105,8 +306,10 @@ class JourneyMachine(RuleBasedStateMachine):
     def e(self) -> Episode | None:
         return self.j.open_episode()
 
-    def attempt(self, gap: int, change: Callable[[Episode | None, date], object]) -> None:
+    def attempt(self, gap: int, change: Callable[[Episode | None, date], object], weekday: bool = False) -> None:
         self.day = min(self.day + timedelta(days=gap), TODAY)
+        if weekday and self.day.weekday() >= 5:  # conferences: mostly try a working day, move on to Monday
+            self.day = min(self.day + timedelta(days=7 - self.day.weekday()), TODAY)
         before = copy.deepcopy(self.j)
         try:
             change(self.e, self.day)
@@ -138,21 +341,48 @@ class JourneyMachine(RuleBasedStateMachine):
         self.attempt(gap, lambda e, d: self.j.start_s47(e, d, TODAY))
 
     @precondition(lambda self: self.e is not None and bool(self.e.s47s))
-    @rule(gap=GAPS, held=st.booleans())
-    def conclude_s47(self, gap: int, held: bool) -> None:
+    @rule(gap=GAPS, held=st.booleans(), weekday=st.booleans())
+    def conclude_s47(self, gap: int, held: bool, weekday: bool) -> None:
         def change(e: Episode, d: date) -> None:
             if held:
                 self.j.hold_icpc(e, e.s47s[-1], d, TODAY)
             else:
                 self.j.conclude_s47_without_icpc(e, e.s47s[-1], d, TODAY)
-        self.attempt(gap, change)  # type: ignore[arg-type]
+        self.attempt(gap, change, weekday)  # type: ignore[arg-type]
 
     @precondition(lambda self: self.e is not None)
     @rule(gap=GAPS, on_icpc=st.booleans())
     def cp_plan(self, gap: int, on_icpc: bool) -> None:
         def change(e: Episode, d: date) -> None:
-            icpcs = [s.icpc_date for s in e.s47s if s.icpc_date]
+            icpcs = e.icpc_dates()
             self.j.start_cp_plan(e, icpcs[-1] if on_icpc and icpcs else d, "NEG", TODAY)
+        self.attempt(gap, change)  # type: ignore[arg-type]
+
+    @precondition(lambda self: self.e is not None)
+    @rule(gap=GAPS, weekday=st.booleans())
+    def transfer_in(self, gap: int, weekday: bool) -> None:
+        self.attempt(gap, lambda e, d: self.j.hold_transfer_in(e, d, "NEG", TODAY), weekday)  # type: ignore[arg-type]
+
+    @precondition(lambda self: self.e is not None and not any(pp.is_open for pp in self.e.pre_proceedings))
+    @rule(gap=GAPS)
+    def pre_proceedings(self, gap: int) -> None:
+        self.attempt(gap, lambda e, d: self.j.start_pre_proceedings(e, d, TODAY))  # type: ignore[arg-type]
+
+    @precondition(lambda self: self.e is not None and bool(self.e.pre_proceedings))
+    @rule(gap=GAPS, step=st.sampled_from(["meeting", "letter", "fgdm", "decide"]), flags=st.tuples(st.booleans(), st.booleans()),
+          outcome=st.sampled_from(PP_OUTCOMES), court=st.one_of(st.none(), st.integers(-3, 10)))
+    def pre_proceedings_step(self, gap: int, step: str, flags: tuple[bool, bool], outcome: str, court: int | None) -> None:
+        def change(e: Episode, d: date) -> None:
+            pp = e.pre_proceedings[-1]
+            if step == "meeting":
+                self.j.record_pp_meeting(e, pp, d, TODAY)
+            elif step == "letter":
+                self.j.send_letter_before_proceedings(e, pp, d, TODAY)
+            elif step == "fgdm":
+                self.j.record_fgdm(e, pp, offered=flags[0], held=flags[1])
+            else:
+                court_date = None if court is None else min(d + timedelta(days=court), TODAY)
+                self.j.decide_pre_proceedings(e, pp, d, outcome, TODAY, court_date)
         self.attempt(gap, change)  # type: ignore[arg-type]
 
     @precondition(lambda self: self.e is not None and bool(self.e.cp_plans))
@@ -178,6 +408,7 @@ class JourneyMachine(RuleBasedStateMachine):
     def close(self, gap: int, reason: str) -> None:
         self.attempt(gap, lambda e, d: self.j.close_episode(e, d, reason, TODAY))
 
+    @precondition(lambda self: self.j.death_date is None)  # once is enough: it ends the plan activity
     @rule(gap=GAPS)
     def death(self, gap: int) -> None:
         self.attempt(gap, lambda e, d: self.j.record_death(d, TODAY))

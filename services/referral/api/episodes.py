@@ -14,7 +14,8 @@ from services.referral.api.deps import CanRead, CanWrite, JourneysDep
 from services.referral.domain.calendar import england_and_wales
 from services.referral.domain.episodes import ASSESSMENT_WORKING_DAYS, next_review_due
 from services.referral.domain.errors import ChildNotFound, EpisodeNotFound, NotStatutoryAgency
-from services.referral.domain.journey import RuleBroken
+from services.referral.domain.journey import PP_CONTINUE, RuleBroken
+from services.referral.models import PreProceedings
 from services.referral.queries.journey import LoadedJourney
 from services.referral.schemas.episodes import (
     AssessmentAuthorisation,
@@ -28,8 +29,14 @@ from services.referral.schemas.episodes import (
     CpPlanRead,
     EpisodeList,
     EpisodeRead,
+    FgdmRecord,
+    LetterBeforeProceedings,
     PlanEnd,
     PlanStart,
+    PreProceedingsDecision,
+    PreProceedingsMeeting,
+    PreProceedingsRead,
+    PreProceedingsStart,
     S47Conclusion,
     S47Read,
     StrategyDiscussionCreate,
@@ -56,7 +63,7 @@ def episode_read(loaded: LoadedJourney, episode_id: uuid.UUID) -> EpisodeRead:
     return EpisodeRead(
         id=row.id, child_id=row.child_id, kind=row.kind, referral_date=row.referral_date,
         referral_source=row.referral_source, nfa=row.nfa, primary_need=row.primary_need,
-        closure_date=row.closure_date, reason_for_closure=row.reason_for_closure,
+        closure_date=row.closure_date, reason_for_closure=row.reason_for_closure, icpc_date=row.icpc_date,
         assessments=[AssessmentRead(**a.model_dump(include={"id", "start_date", "child_seen_date", "authorised_date", "authorised_by", "factors"}), due_date=due)
                      for a in loaded.assessments.values() if a.episode_id == episode_id],
         strategy_discussions=[StrategyDiscussionRead(id=d.id, held_date=d.held_date, outcome=d.outcome, s47_id=d.s47_id,
@@ -69,8 +76,16 @@ def episode_read(loaded: LoadedJourney, episode_id: uuid.UUID) -> EpisodeRead:
                              next_review_due=None if p.end_date else next_review_due(p.start_date, reviews.get(p.id, [])))
                   for p in loaded.cp_plans.values() if p.episode_id == episode_id],
         cin_plans=[CinPlanRead(**p.model_dump(include=set(CinPlanRead.model_fields))) for p in loaded.cin_plans.values() if p.episode_id == episode_id],
+        pre_proceedings=[_pre_proceedings_read(pp) for pp in loaded.pre_proceedings.values() if pp.episode_id == episode_id],
         created_at=row.created_at, updated_at=row.updated_at, version=row.version,
     )
+
+
+def _pre_proceedings_read(pp: PreProceedings) -> PreProceedingsRead:
+    meetings = [date.fromisoformat(d) for d in pp.meeting_dates]
+    return PreProceedingsRead(
+        **pp.model_dump(include=set(PreProceedingsRead.model_fields) - {"meeting_dates", "meeting_count", "open"}),
+        meeting_dates=meetings, meeting_count=len(meetings), open=pp.outcome in (None, PP_CONTINUE))
 
 
 def _respond(loaded: LoadedJourney, episode_id: uuid.UUID, response: Response) -> EpisodeRead:
@@ -128,7 +143,10 @@ async def hold_conference(episode_id: uuid.UUID, body: ConferenceCreate, who: Ca
                           journeys: JourneysDep, response: Response) -> EpisodeRead:
     """Record a child protection conference. An initial conference with outcome `plan` starts the
     CP plan that day (DfE 2885); a review with `end_plan` ends it, and `step_down: cin_plan`
-    starts a child in need plan the same day."""
+    starts a child in need plan the same day. A `transfer_in` conference, for a child arriving
+    on another authority's plan, is the episode's initial conference (episode-level ICPC date)
+    and starts the plan here: never in an episode whose s47 already had an initial conference
+    (DfE 2884). Emits `transfer_in.held` then `cp_plan.started`."""
     return _respond(await journeys.hold_conference(who, episode_id, version, body), episode_id, response)
 
 
@@ -160,9 +178,51 @@ async def end_cin_plan(episode_id: uuid.UUID, plan_id: uuid.UUID, body: PlanEnd,
     return _respond(await journeys.end_cin_plan(who, episode_id, plan_id, version, body), episode_id, response)
 
 
+@router.post("/{episode_id}/pre-proceedings", responses=STEP_ERRORS)
+async def start_pre_proceedings(episode_id: uuid.UUID, body: PreProceedingsStart, who: CanWrite, version: IfMatch,
+                                journeys: JourneysDep, response: Response) -> EpisodeRead:
+    """Start pre-proceedings under the Public Law Outline (census PreProceedingsandFGDM, 2025-26 on).
+    One open record per episode (rule PP-one-open); dated within the episode. Emits `pre_proceedings.started`."""
+    return _respond(await journeys.start_pre_proceedings(who, episode_id, version, body), episode_id, response)
+
+
+@router.post("/{episode_id}/pre-proceedings/{pp_id}/meetings", responses=STEP_ERRORS)
+async def record_pre_proceedings_meeting(episode_id: uuid.UUID, pp_id: uuid.UUID, body: PreProceedingsMeeting,
+                                         who: CanWrite, version: IfMatch, journeys: JourneysDep,
+                                         response: Response) -> EpisodeRead:
+    """Record a pre-proceedings meeting, on or after the start (PP-dates). Emits `pre_proceedings.updated`."""
+    return _respond(await journeys.record_pp_meeting(who, episode_id, pp_id, version, body), episode_id, response)
+
+
+@router.post("/{episode_id}/pre-proceedings/{pp_id}/letter", responses=STEP_ERRORS)
+async def send_letter_before_proceedings(episode_id: uuid.UUID, pp_id: uuid.UUID, body: LetterBeforeProceedings,
+                                         who: CanWrite, version: IfMatch, journeys: JourneysDep,
+                                         response: Response) -> EpisodeRead:
+    """Record that the letter before proceedings was sent, on or after the start. Once per record."""
+    return _respond(await journeys.send_letter_before_proceedings(who, episode_id, pp_id, version, body), episode_id, response)
+
+
+@router.post("/{episode_id}/pre-proceedings/{pp_id}/fgdm", responses=STEP_ERRORS)
+async def record_fgdm(episode_id: uuid.UUID, pp_id: uuid.UUID, body: FgdmRecord, who: CanWrite, version: IfMatch,
+                      journeys: JourneysDep, response: Response) -> EpisodeRead:
+    """Record whether family group decision making was offered and held (held only if offered: PP-fgdm)."""
+    return _respond(await journeys.record_fgdm(who, episode_id, pp_id, version, body), episode_id, response)
+
+
+@router.post("/{episode_id}/pre-proceedings/{pp_id}/decision", responses=STEP_ERRORS)
+async def decide_pre_proceedings(episode_id: uuid.UUID, pp_id: uuid.UUID, body: PreProceedingsDecision, who: CanWrite,
+                                 version: IfMatch, journeys: JourneysDep, response: Response) -> EpisodeRead:
+    """Record the step decision. Any outcome but `continue_pre_proceedings` ends the record (read-only
+    after). A court application date goes only with `proceedings_issued`, on or after the decision
+    (PP-court). Emits `pre_proceedings.decided`."""
+    return _respond(await journeys.decide_pre_proceedings(who, episode_id, pp_id, version, body), episode_id, response)
+
+
 @router.post("/{episode_id}/closure", responses=STEP_ERRORS)
 async def close_episode(episode_id: uuid.UUID, body: Closure, who: CanWrite, version: IfMatch,
                         journeys: JourneysDep, response: Response) -> EpisodeRead:
-    """Close the episode with a DfE reason. Assessments must be authorised, s47s concluded and plans
-    ended first; nothing may be added after closure (DfE 8565)."""
+    """Close the episode with a DfE reason. Assessments must be authorised, s47s concluded, plans
+    ended and pre-proceedings decided first (INV-17); nothing may be added after closure (DfE 8565).
+    Partners' open service offers and an open non-engagement case are not closed: they are counted
+    in `episode.closed` and a chronology line asks for their review."""
     return _respond(await journeys.close(who, episode_id, version, body), episode_id, response)

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from services.referral.domain import journey as j
 from services.referral.domain.calendar import WorkingCalendar, add_months
-from services.referral.domain.chronology import Chronology
+from services.referral.domain.chronology import Chronology, at_noon
 from services.referral.domain.errors import ChildNotFound, EpisodeNotFound, NotStatutoryAgency
 from services.referral.models import Conference, CoreGroup, Episode, Section47, StrategyDiscussion
 from services.referral.queries.children import AgencyQueries
@@ -22,8 +22,13 @@ from services.referral.schemas.episodes import (
     Closure,
     ConferenceCreate,
     CoreGroupCreate,
+    FgdmRecord,
+    LetterBeforeProceedings,
     PlanEnd,
     PlanStart,
+    PreProceedingsDecision,
+    PreProceedingsMeeting,
+    PreProceedingsStart,
     S47Conclusion,
     StrategyDiscussionCreate,
 )
@@ -39,6 +44,12 @@ STEP_DOWN_WORDS = {
     "none": "no further plan",
 }
 ASSESSMENT_WORKING_DAYS = 45
+PP_OUTCOME_WORDS = {
+    "proceedings_issued": "care proceedings to be issued",
+    "pre_proceedings_ended_no_proceedings": "pre-proceedings ended without proceedings",
+    "continue_pre_proceedings": "pre-proceedings continue",
+    "other": "pre-proceedings ended (other outcome)",
+}
 
 
 def today() -> date:
@@ -77,6 +88,7 @@ class Journeys:
         child = await self.queries.visible_child(who, child_id)
         assert child is not None  # noqa: S101 - visible a moment ago in the same transaction
         loaded = await self.queries.load(child)
+        _census_episode(loaded, episode_id)
         self.audit.record(who, "read", "episode", [child_id])
         return loaded, episode_id
 
@@ -105,9 +117,26 @@ class Journeys:
                                referral_date=referral_date.isoformat(), referral_source=source, nfa=nfa,
                                primary_need=episode.primary_need)
         if nfa:
+            offers, case = await self.queries.open_work(child.id)
             await self.outbox.emit("episode.closed", child_id=child.id, episode_id=episode.id,
-                                   date=decided_on.isoformat(), reason=episode.reason_for_closure)
+                                   date=decided_on.isoformat(), reason=episode.reason_for_closure,
+                                   open_service_offers=offers, open_non_engagement_case=case)
+            self._note_open_work(who, child.id, episode.id, decided_on, offers, case)
         return episode.id
+
+    def _note_open_work(self, who: Principal, child_id: uuid.UUID, episode_id: uuid.UUID, closed: date,
+                        offers: int, case: bool) -> None:
+        """INV-17 (design): closure reports, never closes, partners' open work. Ending an offer is the
+        offering agency's step, and closing a chronic neglect non-engagement case needs its own
+        manager decision (DOMAIN.md §7), so both are left open and flagged for review."""
+        if not (offers or case):
+            return
+        parts = ([f"{offers} open service offer{'s' if offers != 1 else ''}"] if offers else []) + \
+            (["an open non-engagement case"] if case else [])
+        # A minute after the closure line (both known only by date, at noon) so it reads after it.
+        self.chronology.add(child_id, "episode.open_work", f"Episode closed with {' and '.join(parts)}: review them.",
+                            occurred=at_noon(closed) + timedelta(minutes=1), agency_id=who.agency_id, significance="high",
+                            source_type="episode", source_id=episode_id)
 
     # --- early help (separate from the CIN census episodes) ---------------------------
 
@@ -181,6 +210,7 @@ class Journeys:
         child = await self.queries.visible_child(who, child_id)
         assert child is not None  # noqa: S101
         loaded = await self.queries.load(child, for_update=True)
+        _census_episode(loaded, episode_id)
         check_version(loaded.episodes[episode_id].version, version)
         return loaded, loaded.journey.episode(episode_id)
 
@@ -254,7 +284,15 @@ class Journeys:
         conference = Conference(episode_id=ep.id, kind=body.kind, held_date=body.held_date, outcome=body.outcome,
                                 s47_id=body.s47_id, cp_plan_id=body.cp_plan_id, child_participation=body.child_participation)
         events: list[tuple[str, dict[str, Any]]] = []
-        if body.kind == "initial":
+        if body.kind == "transfer_in":
+            assert body.category is not None  # noqa: S101 - the schema requires it
+            plan = loaded.journey.hold_transfer_in(ep, body.held_date, body.category, today())
+            conference.cp_plan_id = plan.id
+            events += [("transfer_in.held", {"cp_plan_id": plan.id}),
+                       ("cp_plan.started", {"cp_plan_id": plan.id, "category": plan.initial_category,
+                                            "previous_plans": plan.previous_plans})]
+            summary = f"Transfer-in child protection conference: the plan continues here ({body.category})."
+        elif body.kind == "initial":
             assert body.s47_id is not None  # noqa: S101 - the schema requires it
             loaded.journey.hold_icpc(ep, self._s47(ep, body.s47_id), body.held_date, today())
             events.append(("icpc.held", {"s47_id": body.s47_id, "plan": body.outcome == "plan"}))
@@ -337,12 +375,71 @@ class Journeys:
         return await self._finish(who, loaded, ep, "cin_plan.ended", "Child in need plan ended.", body.end_date,
                                   cin_plan_id=plan_id, step_down=body.step_down)
 
+    # --- pre-proceedings (Public Law Outline) ------------------------------------------
+
+    async def start_pre_proceedings(self, who: Principal, episode_id: uuid.UUID, version: int,
+                                    body: PreProceedingsStart) -> LoadedJourney:
+        loaded, ep = await self._begin(who, episode_id, version)
+        pp = loaded.journey.start_pre_proceedings(ep, body.start_date, today())
+        return await self._finish(who, loaded, ep, "pre_proceedings.started", "Pre-proceedings (PLO) started.",
+                                  body.start_date, pre_proceedings_id=pp.id)
+
+    async def record_pp_meeting(self, who: Principal, episode_id: uuid.UUID, pp_id: uuid.UUID, version: int,
+                                body: PreProceedingsMeeting) -> LoadedJourney:
+        loaded, ep = await self._begin(who, episode_id, version)
+        pp = self._pre_proceedings(ep, pp_id)
+        loaded.journey.record_pp_meeting(ep, pp, body.held_date, today())
+        return await self._pp_updated(who, loaded, ep, pp, "meeting", "Pre-proceedings meeting held.", body.held_date)
+
+    async def send_letter_before_proceedings(self, who: Principal, episode_id: uuid.UUID, pp_id: uuid.UUID,
+                                             version: int, body: LetterBeforeProceedings) -> LoadedJourney:
+        loaded, ep = await self._begin(who, episode_id, version)
+        pp = self._pre_proceedings(ep, pp_id)
+        loaded.journey.send_letter_before_proceedings(ep, pp, body.sent_date, today())
+        return await self._pp_updated(who, loaded, ep, pp, "letter", "Letter before proceedings sent.", body.sent_date, "high")
+
+    async def record_fgdm(self, who: Principal, episode_id: uuid.UUID, pp_id: uuid.UUID, version: int,
+                          body: FgdmRecord) -> LoadedJourney:
+        loaded, ep = await self._begin(who, episode_id, version)
+        pp = self._pre_proceedings(ep, pp_id)
+        loaded.journey.record_fgdm(ep, pp, offered=body.offered, held=body.held)
+        words = "held" if body.held else "offered, not (yet) held" if body.offered else "not offered"
+        # No date in the census for FGDM: the line sits on the day it was recorded.
+        return await self._pp_updated(who, loaded, ep, pp, "fgdm", f"Family group decision making: {words}.", today())
+
+    async def _pp_updated(self, who: Principal, loaded: LoadedJourney, ep: j.Episode, pp: j.PreProceedings,
+                          change: str, summary: str, when: date, significance: str = "medium") -> LoadedJourney:
+        letter = pp.letter_before_proceedings_sent
+        return await self._finish(who, loaded, ep, "pre_proceedings.updated", summary, when, significance,
+                                  pre_proceedings_id=pp.id, change=change, meeting_count=len(pp.meeting_dates),
+                                  letter_before_proceedings_sent=letter.isoformat() if letter else None,
+                                  fgdm_offered=pp.fgdm_offered, fgdm_held=pp.fgdm_held)
+
+    async def decide_pre_proceedings(self, who: Principal, episode_id: uuid.UUID, pp_id: uuid.UUID, version: int,
+                                     body: PreProceedingsDecision) -> LoadedJourney:
+        loaded, ep = await self._begin(who, episode_id, version)
+        pp = self._pre_proceedings(ep, pp_id)
+        loaded.journey.decide_pre_proceedings(ep, pp, body.decision_date, body.outcome, today(),
+                                              body.court_application_date)
+        court = body.court_application_date
+        summary = f"Pre-proceedings decision: {PP_OUTCOME_WORDS[body.outcome]}." + \
+            (f" Court application made on {court.isoformat()}." if court else "")
+        return await self._finish(who, loaded, ep, "pre_proceedings.decided", summary, body.decision_date,
+                                  pre_proceedings_id=pp.id, start_date=pp.start_date.isoformat(), outcome=body.outcome,
+                                  court_application_date=court.isoformat() if court else None,
+                                  meeting_count=len(pp.meeting_dates), open=pp.is_open)
+
     async def close(self, who: Principal, episode_id: uuid.UUID, version: int, body: Closure) -> LoadedJourney:
-        """Close the episode; with `step_down_to_early_help` an early help episode starts that day."""
+        """Close the episode; with `step_down_to_early_help` an early help episode starts that day.
+        Open pre-proceedings refuse closure (INV-17); partners' open service offers and an open
+        non-engagement case are reported in the event and the chronology, not closed."""
         loaded, ep = await self._begin(who, episode_id, version)
         loaded.journey.close_episode(ep, body.closure_date, body.reason, today())
+        offers, case = await self.queries.open_work(loaded.child.id)
         finished = await self._finish(who, loaded, ep, "episode.closed", f"Episode closed ({body.reason}).",
-                                      body.closure_date, reason=body.reason)
+                                      body.closure_date, reason=body.reason, open_service_offers=offers,
+                                      open_non_engagement_case=case)
+        self._note_open_work(who, loaded.child.id, ep.id, body.closure_date, offers, case)
         if body.step_down_to_early_help:
             await self.open_early_help(who, loaded.child.id, body.closure_date, body.early_help_lead_agency_id)
         return finished
@@ -355,11 +452,24 @@ class Journeys:
         return found
 
     @staticmethod
+    def _pre_proceedings(ep: j.Episode, pp_id: uuid.UUID) -> j.PreProceedings:
+        found = next((pp for pp in ep.pre_proceedings if pp.id == pp_id), None)
+        if found is None:
+            raise EpisodeNotFound(f"No pre-proceedings {pp_id} in this episode.")
+        return found
+
+    @staticmethod
     def _cp_plan(ep: j.Episode, plan_id: uuid.UUID) -> j.CpPlan:
         found = next((p for p in ep.cp_plans if p.id == plan_id), None)
         if found is None:
             raise EpisodeNotFound(f"No child protection plan {plan_id} in this episode.")
         return found
+
+
+def _census_episode(loaded: LoadedJourney, episode_id: uuid.UUID) -> None:
+    # An early help episode shares the table but not the census journey: it has its own routes.
+    if episode_id not in loaded.episodes:
+        raise EpisodeNotFound(f"Episode {episode_id} is an early help episode: see /v1/early-help-episodes/{episode_id}.")
 
 
 def _route(step_down: str) -> str:

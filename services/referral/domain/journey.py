@@ -7,6 +7,9 @@ naming the census rule, so the API refuses what the census would reject and
 the census export is valid by construction. :func:`census_errors` re-checks a
 whole journey independently; the property tests drive random transitions and
 require it to stay empty.
+
+Where the census has no rule number (pre-proceedings, from 2025-26) the rules are
+our own and named ``PP-...``; they restate what the census fields imply.
 """
 
 from __future__ import annotations
@@ -22,6 +25,13 @@ from shared.errors import IllegalTransition
 NO_FACTORS = "21"
 CLOSED_AFTER_ASSESSMENT = ("RC8", "RC9")
 PRE_BIRTH_WINDOW = timedelta(weeks=40)
+
+#: Our own pre-proceedings outcome slugs, NOT the DfE PPOutcome codes: the 2025-26 census
+#: code list is not in our reference data. Map these to the census codes when the
+#: 2025-26 specification is confirmed (verify); never invent DfE codes here.
+PP_ISSUED = "proceedings_issued"
+PP_CONTINUE = "continue_pre_proceedings"
+PP_OUTCOMES = (PP_ISSUED, "pre_proceedings_ended_no_proceedings", PP_CONTINUE, "other")
 
 
 class RuleBroken(IllegalTransition):
@@ -89,6 +99,40 @@ class CinPlan:
 
 
 @dataclass
+class PreProceedings:
+    """Pre-proceedings under the Public Law Outline (census PreProceedingsandFGDM, 2025-26 on).
+
+    A decision ends the record unless it is to continue pre-proceedings: then the record
+    stays open and a later decision replaces it (both stay in the chronology and events).
+    ``outcome`` is one of our :data:`PP_OUTCOMES`, not a DfE code.
+    """
+
+    start_date: date
+    id: uuid.UUID = field(default_factory=_new_id)
+    letter_before_proceedings_sent: date | None = None
+    fgdm_offered: bool = False
+    fgdm_held: bool = False
+    meeting_dates: list[date] = field(default_factory=list)
+    decision_date: date | None = None
+    outcome: str | None = None
+    court_application_date: date | None = None
+
+    @property
+    def is_open(self) -> bool:
+        return self.outcome is None or self.outcome == PP_CONTINUE
+
+    def dates(self) -> Iterable[date]:
+        yield self.start_date
+        if self.letter_before_proceedings_sent:
+            yield self.letter_before_proceedings_sent
+        yield from self.meeting_dates
+        if self.decision_date:
+            yield self.decision_date
+        if self.court_application_date:
+            yield self.court_application_date
+
+
+@dataclass
 class Episode:
     referral_date: date
     referral_source: str
@@ -97,16 +141,26 @@ class Episode:
     primary_need: str | None = None
     closure_date: date | None = None
     reason_for_closure: str | None = None
+    #: Episode-level DateOfInitialCPC (CINdetails): set by a transfer-in conference, never beside an s47 one [2884].
+    icpc_date: date | None = None
     assessments: list[Assessment] = field(default_factory=list)
     s47s: list[Section47] = field(default_factory=list)
     cin_plans: list[CinPlan] = field(default_factory=list)
     cp_plans: list[CpPlan] = field(default_factory=list)
+    pre_proceedings: list[PreProceedings] = field(default_factory=list)
 
     @property
     def is_open(self) -> bool:
         return self.closure_date is None
 
+    def icpc_dates(self) -> list[date]:
+        """Every initial conference date in the episode, s47 level and episode level."""
+        dates = [s.icpc_date for s in self.s47s if s.icpc_date is not None]
+        return [*dates, self.icpc_date] if self.icpc_date is not None else dates
+
     def activity_dates(self) -> Iterable[date]:
+        if self.icpc_date:
+            yield self.icpc_date
         for a in self.assessments:
             yield a.start_date
             if a.authorised_date:
@@ -124,6 +178,8 @@ class Episode:
             if c.end_date:
                 yield c.end_date
             yield from c.review_dates
+        for pp in self.pre_proceedings:
+            yield from pp.dates()
 
 
 @dataclass
@@ -253,6 +309,9 @@ class Journey:
             raise RuleBroken("8615", "The initial conference cannot come before the s47 started.")
         if held.weekday() >= 5:
             raise RuleBroken("8875", "An initial child protection conference is not held at a weekend.")
+        if e.icpc_date is not None:
+            raise RuleBroken("2884", f"The episode's initial conference date ({e.icpc_date}, a transfer-in) is held at "
+                                     "episode level: an s47 in the same episode cannot carry one too.")
         s.icpc_date = held
 
     def conclude_s47_without_icpc(self, e: Episode, s: Section47, concluded: date, today: date) -> None:
@@ -270,11 +329,15 @@ class Journey:
         self._decided_for_action(e, "child protection plan", "4000")
         if e.reason_for_closure in CLOSED_AFTER_ASSESSMENT:
             raise RuleBroken("2990", "No plan in an episode closed after assessment.")
-        icpc_dates = [s.icpc_date for s in e.s47s if s.icpc_date is not None]
+        icpc_dates = e.icpc_dates()
         if start not in icpc_dates:
             raise RuleBroken("2885", "A child protection plan starts on the date of its initial conference.")
         if len(e.cp_plans) >= len(icpc_dates):
             raise RuleBroken("2883", "Every plan needs its own initial conference.")
+        self._plan_may_start(e, start)
+        return self._add_cp_plan(e, start, category)
+
+    def _plan_may_start(self, e: Episode, start: date) -> None:
         if any(p.is_open for ep in self.episodes for p in ep.cp_plans):
             raise RuleBroken("8935", "The child already has an open child protection plan.")
         if any(p.end_date and start < p.end_date for ep in self.episodes for p in ep.cp_plans):
@@ -284,10 +347,32 @@ class Journey:
         if any(p.end_date and start < p.end_date for p in e.cin_plans):
             raise RuleBroken("4017", "A child protection plan may not overlap a child in need plan.")
         self._alive_on(start, "plan")
+
+    def _add_cp_plan(self, e: Episode, start: date, category: str) -> CpPlan:
         plan = CpPlan(start_date=start, initial_category=category, latest_category=category,
                       previous_plans=self.previous_cp_plans())
         e.cp_plans.append(plan)
         return plan
+
+    def hold_transfer_in(self, e: Episode, held: date, category: str, today: date) -> CpPlan:
+        """A child arriving from another local authority on a child protection plan: the transfer-in
+        conference is the episode's initial conference (census DateOfInitialCPC at CINdetails level)
+        and starts the plan here on the same day."""
+        self._active(e, "conference")
+        self._not_future(held, today, "conference")
+        self._decided_for_action(e, "child protection plan", "4000")
+        if held < e.referral_date:
+            raise RuleBroken("1104", "The initial conference cannot come before the referral date.")
+        if held.weekday() >= 5:
+            raise RuleBroken("8875", "An initial child protection conference is not held at a weekend.")
+        if e.icpc_date is not None:
+            raise RuleBroken("icpc-recorded", f"This episode already has its transfer-in conference ({e.icpc_date}).")
+        if any(s.icpc_date is not None for s in e.s47s):
+            raise RuleBroken("2884", "An s47 enquiry in this episode already has its initial conference: the date sits "
+                                     "at s47 level or episode level, not both.")
+        self._plan_may_start(e, held)
+        e.icpc_date = held
+        return self._add_cp_plan(e, held, category)
 
     def review_cp_plan(self, e: Episode, p: CpPlan, held: date, today: date, latest_category: str | None = None) -> None:
         self._active(e, "review")
@@ -357,6 +442,8 @@ class Journey:
             raise RuleBroken("8868", "Conclude the open s47 enquiry (conference or not required) before closing.")
         if any(p.is_open for p in e.cp_plans) or any(p.is_open for p in e.cin_plans):
             raise RuleBroken("INV-17", "End the open plan before closing the episode.")
+        if any(pp.is_open for pp in e.pre_proceedings):
+            raise RuleBroken("INV-17", "Record the decision that ends pre-proceedings before closing the episode.")
         if reason in CLOSED_AFTER_ASSESSMENT:
             if not e.assessments:
                 raise RuleBroken("8825Q", f"{reason} means closed after assessment: the episode has none.")
@@ -367,6 +454,71 @@ class Journey:
         if e.nfa is None:
             raise RuleBroken("8610", "Record the threshold decision before closing.")
         e.closure_date, e.reason_for_closure = closed, reason
+
+    # --- pre-proceedings (our own rules PP-...: the census has none numbered yet) -----------
+
+    def _pp_on(self, e: Episode, when: date, today: date, what: str, since: date | None = None) -> None:
+        self._not_future(when, today, what)
+        if when < e.referral_date:
+            raise RuleBroken("PP-dates", f"The {what} date cannot come before the referral ({e.referral_date}).")
+        if since is not None and when < since:
+            raise RuleBroken("PP-dates", f"The {what} date cannot come before pre-proceedings started ({since}).")
+
+    def _pp_open(self, e: Episode, pp: PreProceedings, what: str) -> None:
+        self._active(e, what)
+        if not pp.is_open:
+            raise RuleBroken("PP-decided", f"Pre-proceedings ended on {pp.decision_date} ({pp.outcome}); start a new record instead.")
+
+    def start_pre_proceedings(self, e: Episode, start: date, today: date) -> PreProceedings:
+        self._active(e, "pre-proceedings")
+        self._decided_for_action(e, "pre-proceedings", "INV-05")
+        self._pp_on(e, start, today, "pre-proceedings start")
+        if any(pp.is_open for pp in e.pre_proceedings):
+            raise RuleBroken("PP-one-open", "The episode already has open pre-proceedings; record their decision first.")
+        if any(pp.decision_date and start < pp.decision_date for pp in e.pre_proceedings):
+            raise RuleBroken("PP-dates", "Pre-proceedings may not overlap: start on or after the previous decision.")
+        pp = PreProceedings(start_date=start)
+        e.pre_proceedings.append(pp)
+        return pp
+
+    def record_pp_meeting(self, e: Episode, pp: PreProceedings, held: date, today: date) -> None:
+        self._pp_open(e, pp, "pre-proceedings meeting")
+        self._pp_on(e, held, today, "meeting", pp.start_date)
+        if held in pp.meeting_dates:
+            raise RuleBroken("PP-meeting-recorded", f"A pre-proceedings meeting on {held} is already recorded.")
+        pp.meeting_dates = sorted([*pp.meeting_dates, held])
+
+    def send_letter_before_proceedings(self, e: Episode, pp: PreProceedings, sent: date, today: date) -> None:
+        self._pp_open(e, pp, "letter before proceedings")
+        self._pp_on(e, sent, today, "letter before proceedings", pp.start_date)
+        if pp.letter_before_proceedings_sent is not None:
+            raise RuleBroken("PP-letter-sent", f"The letter before proceedings was sent on {pp.letter_before_proceedings_sent}.")
+        pp.letter_before_proceedings_sent = sent
+
+    def record_fgdm(self, e: Episode, pp: PreProceedings, *, offered: bool, held: bool) -> None:
+        """Family group decision making: offered, and held (only if offered)."""
+        self._pp_open(e, pp, "family group decision making")
+        if held and not offered:
+            raise RuleBroken("PP-fgdm", "A family group decision making meeting is held only once offered.")
+        pp.fgdm_offered, pp.fgdm_held = offered, held
+
+    def decide_pre_proceedings(self, e: Episode, pp: PreProceedings, decided: date, outcome: str, today: date,
+                               court_application: date | None = None) -> None:
+        """The step decision. ``continue_pre_proceedings`` keeps the record open; any other outcome ends it."""
+        if outcome not in PP_OUTCOMES:
+            raise ValueError(f"unknown pre-proceedings outcome {outcome!r}")
+        self._pp_open(e, pp, "pre-proceedings decision")
+        self._pp_on(e, decided, today, "decision", pp.start_date)
+        recorded = [*pp.meeting_dates, pp.letter_before_proceedings_sent, pp.decision_date]
+        if any(d is not None and decided < d for d in recorded):
+            raise RuleBroken("PP-dates", "The decision cannot come before the letter, meetings or decision already recorded.")
+        if court_application is not None:
+            if outcome != PP_ISSUED:
+                raise RuleBroken("PP-court", f"A court application belongs to the outcome {PP_ISSUED}.")
+            self._not_future(court_application, today, "court application")
+            if court_application < decided:
+                raise RuleBroken("PP-court", "The court application cannot come before the decision to issue proceedings.")
+        pp.decision_date, pp.outcome, pp.court_application_date = decided, outcome, court_application
 
     def record_death(self, died: date, today: date) -> None:
         self._not_future(died, today, "death")
@@ -402,7 +554,7 @@ def census_errors(j: Journey) -> list[str]:
             errors.append("8630")
         if e.closure_date and any(d > e.closure_date for d in e.activity_dates()):
             errors.append("8565")
-        if e.nfa and (e.assessments or e.s47s or e.cin_plans or e.cp_plans):
+        if e.nfa and (e.assessments or e.s47s or e.cin_plans or e.cp_plans or e.icpc_date or e.pre_proceedings):
             errors.append("8831")
         if e.nfa is False and e.primary_need is None:
             errors.append("8610")
@@ -424,12 +576,17 @@ def census_errors(j: Journey) -> list[str]:
                     errors.append("8869")
             elif a.factors:
                 errors.append("8614")
-        icpcs = [s.icpc_date for s in e.s47s if s.icpc_date]
+        icpcs = e.icpc_dates()
         for s in e.s47s:
             if s.start_date < e.referral_date:
                 errors.append("2889")
             if s.icpc_date and (s.icpc_date < s.start_date or s.icpc_date.weekday() >= 5):
                 errors.append("8615/8875")
+        if e.icpc_date is not None:
+            if any(s.icpc_date for s in e.s47s):
+                errors.append("2884")
+            if e.icpc_date < e.referral_date or e.icpc_date.weekday() >= 5:
+                errors.append("1104/8875")
         if len(e.cp_plans) > len(icpcs):
             errors.append("2883")
         for p in e.cp_plans:
@@ -453,6 +610,34 @@ def census_errors(j: Journey) -> list[str]:
                 errors.append("4015")
             if c.end_date and c.end_date < c.start_date:
                 errors.append("4011")
+        errors += _pre_proceedings_errors(e)
+    return errors
+
+
+def _pre_proceedings_errors(e: Episode) -> list[str]:
+    """Our own pre-proceedings rules (PP-...), and tidy closure (INV-17)."""
+    errors: list[str] = []
+    records = sorted(e.pre_proceedings, key=lambda pp: pp.start_date)
+    if sum(pp.is_open for pp in records) > 1:
+        errors.append("PP-one-open")
+    if not e.is_open and any(pp.is_open for pp in records):
+        errors.append("INV-17")
+    for earlier, later in itertools.pairwise(records):
+        if earlier.is_open or earlier.decision_date is None or later.start_date < earlier.decision_date:
+            errors.append("PP-dates")
+    for pp in records:
+        steps = [*pp.meeting_dates, pp.letter_before_proceedings_sent]
+        if pp.start_date < e.referral_date or any(d is not None and d < pp.start_date for d in [*steps, pp.decision_date]):
+            errors.append("PP-dates")
+        if pp.decision_date and not pp.is_open and any(d is not None and d > pp.decision_date for d in steps):
+            errors.append("PP-dates")
+        if (pp.decision_date is None) != (pp.outcome is None) or (pp.outcome and pp.outcome not in PP_OUTCOMES):
+            errors.append("PP-outcome")
+        if pp.court_application_date and (pp.outcome != PP_ISSUED or pp.decision_date is None
+                                          or pp.court_application_date < pp.decision_date):
+            errors.append("PP-court")
+        if pp.fgdm_held and not pp.fgdm_offered:
+            errors.append("PP-fgdm")
     return errors
 
 

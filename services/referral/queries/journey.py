@@ -5,8 +5,9 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import date
 
-from sqlmodel import col, select
+from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.referral.domain import journey as j
@@ -17,7 +18,10 @@ from services.referral.models import (
     CoreGroup,
     CpPlan,
     Episode,
+    NonEngagementCase,
+    PreProceedings,
     Section47,
+    ServiceOffer,
     StatutoryAssessment,
     StrategyDiscussion,
 )
@@ -35,6 +39,7 @@ class LoadedJourney:
     s47s: dict[uuid.UUID, Section47] = field(default_factory=dict)
     cp_plans: dict[uuid.UUID, CpPlan] = field(default_factory=dict)
     cin_plans: dict[uuid.UUID, CinPlan] = field(default_factory=dict)
+    pre_proceedings: dict[uuid.UUID, PreProceedings] = field(default_factory=dict)
     conferences: list[Conference] = field(default_factory=list)
     strategy_discussions: list[StrategyDiscussion] = field(default_factory=list)
     core_groups: list[CoreGroup] = field(default_factory=list)
@@ -93,6 +98,8 @@ class JourneyQueries:
             select(Conference).where(col(Conference.episode_id).in_(ids)).order_by(col(Conference.held_date), col(Conference.created_at)))).all())
         loaded.strategy_discussions = list((await self.session.exec(
             select(StrategyDiscussion).where(col(StrategyDiscussion.episode_id).in_(ids)).order_by(col(StrategyDiscussion.held_date)))).all())
+        pps = (await self.session.exec(
+            select(PreProceedings).where(col(PreProceedings.episode_id).in_(ids)).order_by(col(PreProceedings.start_date), col(PreProceedings.created_at)))).all()
         cp_ids = [p.id for p in cps]
         if cp_ids:
             loaded.core_groups = list((await self.session.exec(
@@ -101,7 +108,7 @@ class JourneyQueries:
         for row in episodes:
             ep = j.Episode(referral_date=row.referral_date, referral_source=row.referral_source, id=row.id, nfa=row.nfa,
                            primary_need=row.primary_need, closure_date=row.closure_date,
-                           reason_for_closure=row.reason_for_closure)
+                           reason_for_closure=row.reason_for_closure, icpc_date=row.icpc_date)
             by_episode[row.id] = ep
             loaded.episodes[row.id] = row
             loaded.journey.episodes.append(ep)
@@ -126,6 +133,13 @@ class JourneyQueries:
         for cin in cins:
             by_episode[cin.episode_id].cin_plans.append(j.CinPlan(start_date=cin.start_date, id=cin.id, end_date=cin.end_date))
             loaded.cin_plans[cin.id] = cin
+        for pp in pps:
+            by_episode[pp.episode_id].pre_proceedings.append(j.PreProceedings(
+                start_date=pp.start_date, id=pp.id, letter_before_proceedings_sent=pp.letter_before_proceedings_sent,
+                fgdm_offered=pp.fgdm_offered, fgdm_held=pp.fgdm_held,
+                meeting_dates=[date.fromisoformat(d) for d in pp.meeting_dates], decision_date=pp.decision_date,
+                outcome=pp.outcome, court_application_date=pp.court_application_date))
+            loaded.pre_proceedings[pp.id] = pp
         return loaded
 
     async def save(self, loaded: LoadedJourney, changed_episode: uuid.UUID | None) -> None:
@@ -145,6 +159,7 @@ class JourneyQueries:
                 loaded.episodes[ep.id] = row
             row.nfa, row.primary_need = ep.nfa, ep.primary_need
             row.closure_date, row.reason_for_closure = ep.closure_date, ep.reason_for_closure
+            row.icpc_date = ep.icpc_date
             if ep.id == changed_episode:
                 row.version += 1
                 row.updated_at = now
@@ -174,7 +189,36 @@ class JourneyQueries:
                 crow.end_date = c.end_date
                 loaded.cin_plans[c.id] = crow
                 self.session.add(crow)
+            for pp in ep.pre_proceedings:
+                self._save_pre_proceedings(loaded, ep.id, pp)
         await self.session.flush()
+
+    def _save_pre_proceedings(self, loaded: LoadedJourney, episode_id: uuid.UUID, pp: j.PreProceedings) -> None:
+        row = loaded.pre_proceedings.get(pp.id)
+        if row is None:
+            row = PreProceedings(id=pp.id, episode_id=episode_id, start_date=pp.start_date)
+            loaded.pre_proceedings[pp.id] = row
+        values = {
+            "letter_before_proceedings_sent": pp.letter_before_proceedings_sent, "fgdm_offered": pp.fgdm_offered,
+            "fgdm_held": pp.fgdm_held, "meeting_dates": [d.isoformat() for d in pp.meeting_dates],
+            "decision_date": pp.decision_date, "outcome": pp.outcome, "court_application_date": pp.court_application_date,
+        }
+        changed = {k: v for k, v in values.items() if getattr(row, k) != v}
+        if changed:
+            for k, v in changed.items():
+                setattr(row, k, v)
+            if row in self.session:  # an existing record moves on; a new one starts at version 1
+                row.version += 1
+        self.session.add(row)
+
+    async def open_work(self, child_id: uuid.UUID) -> tuple[int, bool]:
+        """What partners still have open for the child: service offers not ended, and whether a
+        non-engagement case is open (INV-17: reported on closure, never closed for them)."""
+        offers = (await self.session.exec(select(func.count()).select_from(ServiceOffer).where(
+            ServiceOffer.child_id == child_id, ServiceOffer.status != "ended"))).one()
+        case = (await self.session.exec(select(NonEngagementCase.id).where(
+            NonEngagementCase.child_id == child_id, NonEngagementCase.stage != "closed").limit(1))).first()
+        return int(offers), case is not None
 
     def add(self, *rows: object) -> None:
         self.session.add_all(rows)

@@ -11,6 +11,9 @@ from pydantic import BaseModel, Field, field_validator, model_validator
 from services.referral.domain.codes import census_codes
 from services.referral.schemas.children import Body
 
+#: Our own outcome slugs (services.referral.domain.journey.PP_OUTCOMES), not DfE PPOutcome codes.
+PreProceedingsOutcome = Literal["proceedings_issued", "pre_proceedings_ended_no_proceedings", "continue_pre_proceedings", "other"]
+
 
 def _code(list_name: str, value: str) -> str:
     if value not in census_codes(list_name):
@@ -47,7 +50,10 @@ class S47Conclusion(Body):
 
 
 class ConferenceCreate(Body):
-    kind: Literal["initial", "review"]
+    kind: Literal["initial", "review", "transfer_in"] = Field(description=(
+        "`initial` concludes an s47 enquiry; `review` reviews a plan; `transfer_in` is held for a child "
+        "arriving from another local authority on a plan: it is the episode's initial conference (census "
+        "DateOfInitialCPC at episode level) and starts the plan here (outcome `plan`, with a category)."))
     held_date: date
     s47_id: uuid.UUID | None = Field(default=None, description="For an initial conference: the s47 enquiry it concludes.")
     cp_plan_id: uuid.UUID | None = Field(default=None, description="For a review conference: the plan reviewed.")
@@ -70,6 +76,13 @@ class ConferenceCreate(Body):
                 raise ValueError("an initial conference's outcome is plan or no_plan")
             if self.outcome == "plan" and self.category is None:
                 raise ValueError("a new plan needs its category")
+        elif self.kind == "transfer_in":
+            if self.s47_id is not None or self.cp_plan_id is not None:
+                raise ValueError("a transfer-in conference names no s47_id or cp_plan_id: it starts the plan here")
+            if self.outcome != "plan":
+                raise ValueError("a transfer-in conference's outcome is plan")
+            if self.category is None:
+                raise ValueError("a transfer-in plan needs its category")
         else:
             if self.cp_plan_id is None:
                 raise ValueError("a review conference names its cp_plan_id")
@@ -91,6 +104,31 @@ class PlanEnd(Body):
 
 class CoreGroupCreate(Body):
     held_date: date
+
+
+class PreProceedingsStart(Body):
+    start_date: date = Field(description="PPStartDate: the day pre-proceedings under the Public Law Outline started.")
+
+
+class PreProceedingsMeeting(Body):
+    held_date: date = Field(description="A pre-proceedings meeting with the parents (the census counts them).")
+
+
+class LetterBeforeProceedings(Body):
+    sent_date: date = Field(description="LBPSentDate: the letter before proceedings was sent.")
+
+
+class FgdmRecord(Body):
+    offered: bool = Field(description="Family group decision making was offered.")
+    held: bool = Field(description="It was held (only once offered).")
+
+
+class PreProceedingsDecision(Body):
+    decision_date: date = Field(description="StepDecisionDate.")
+    outcome: PreProceedingsOutcome = Field(description=(
+        "Our own outcome slug, mapped to the DfE PPOutcome code at export once the 2025-26 specification is "
+        "confirmed. `continue_pre_proceedings` keeps the record open for a later decision; the others end it."))
+    court_application_date: date | None = Field(default=None, description="CourtAppDate: only with `proceedings_issued`, on or after the decision.")
 
 
 class Closure(Body):
@@ -160,6 +198,21 @@ class CinPlanRead(BaseModel):
     end_date: date | None
 
 
+class PreProceedingsRead(BaseModel):
+    id: uuid.UUID
+    start_date: date
+    letter_before_proceedings_sent: date | None
+    fgdm_offered: bool
+    fgdm_held: bool
+    meeting_dates: list[date]
+    meeting_count: int
+    decision_date: date | None
+    outcome: str | None = Field(description="Our own outcome slug (not a DfE code).")
+    court_application_date: date | None
+    open: bool = Field(description="No decision yet, or the decision was to continue pre-proceedings.")
+    version: int
+
+
 class EpisodeRead(BaseModel):
     id: uuid.UUID
     child_id: uuid.UUID
@@ -170,12 +223,14 @@ class EpisodeRead(BaseModel):
     primary_need: str | None
     closure_date: date | None
     reason_for_closure: str | None
+    icpc_date: date | None = Field(description="Episode-level initial conference date (a transfer-in); s47 conferences are under `s47s`.")
     assessments: list[AssessmentRead]
     strategy_discussions: list[StrategyDiscussionRead]
     s47s: list[S47Read]
     conferences: list[ConferenceRead]
     cp_plans: list[CpPlanRead]
     cin_plans: list[CinPlanRead]
+    pre_proceedings: list[PreProceedingsRead]
     created_at: datetime
     updated_at: datetime
     version: int
