@@ -39,7 +39,7 @@ typecheck: $(STAMP)
 check: lint typecheck test
 
 bench: $(STAMP)
-	$(PY) scripts/bench.py --write
+	$(PY) scripts/bench.py --write && $(PY) scripts/bench_reporting.py --write
 
 migrate: $(STAMP)
 	$(PY) -m services.cli migrate $(SERVICE)

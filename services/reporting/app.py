@@ -1,17 +1,34 @@
-"""Reporting service: a read model fed by the other services' events, and the dashboards on it."""
+"""Reporting service: a read model fed by the other services' events; the quarterly neglect
+dataset, the dashboards and the statutory exports on it."""
 
 from __future__ import annotations
 
 from fastapi import FastAPI
 
-from services.reporting.api import dashboard, events
+from services.reporting.api import dashboard, datasets, events, exports
+from services.reporting.domain.calendar import WorkingCalendar, load_holidays
+from services.reporting.domain.read_model import ReadModel
+from services.reporting.queries.read_model import ReadModelQueries
 from services.reporting.settings import ReportingSettings
 from shared.service import build_service_app
 
 TAGS = [
     {"name": "events", "description": "Signed events from the other services (machine to machine)."},
-    {"name": "dashboard", "description": "Partnership-wide figures for dashboards."},
+    {"name": "datasets", "description": "The quarterly partnership neglect dataset, and the partnership settings it depends on."},
+    {"name": "dashboard", "description": "Partnership-wide figures shaped for dashboards: cheap enough for every page load."},
+    {"name": "exports", "description": "Identifiable statutory exports (scope `reporting:export`): DfE CIN census, Ofsted Annex A."},
 ]
+
+
+async def load_calendar(app: FastAPI) -> None:
+    """Load the day table the clocks run on (a no-op when it is already up to date)."""
+    settings: ReportingSettings = app.state.settings
+    calendar = WorkingCalendar(load_holidays(settings.bank_holidays_file or None))
+    app.state.working_calendar = calendar
+    async with app.state.db.sessions() as session:
+        await ReadModel(ReadModelQueries(session)).ensure_calendar(calendar)
+        await session.commit()
+    app.state.calendar_ready = True
 
 
 def create_app(settings: ReportingSettings | None = None) -> FastAPI:
@@ -20,6 +37,7 @@ def create_app(settings: ReportingSettings | None = None) -> FastAPI:
         settings,
         title="Reporting API",
         description="The partnership's read model, fed by events: dashboards, the quarterly neglect dataset and statutory exports.",
-        routers=[events.router, dashboard.router],
+        routers=[events.router, datasets.router, dashboard.router, exports.router],
         tags=TAGS,
+        on_startup=load_calendar,
     )
