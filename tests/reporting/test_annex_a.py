@@ -28,9 +28,19 @@ async def annex(client: httpx.AsyncClient, token_for: TokenFor, name: str, **par
     return list(csv.DictReader(io.StringIO(r.text)))
 
 
+async def test_contacts_list_is_every_concern_received(synth: httpx.AsyncClient, token_for: TokenFor,
+                                                        synthetic: Partnership) -> None:
+    rows = await annex(synth, token_for, "contacts")
+    expected = [r for r in synthetic.referrals if START <= r.received_at.date() <= END]
+    assert len(rows) == len(expected) > 0
+    assert sorted((r["Child ID"], r["Contact date"], r["Contact source"]) for r in rows) == sorted(
+        (r.child.la_child_id, r.received_at.date().isoformat(), r.agency.referral_source) for r in expected)
+
+
 async def test_referrals_list(synth: httpx.AsyncClient, token_for: TokenFor, synthetic: Partnership) -> None:
     rows = await annex(synth, token_for, "referrals")
-    expected = [r for r in synthetic.referrals if START <= r.received_at.date() <= END]
+    # A contact is a referral once children's social care accepts it: its decision opened a CIN episode.
+    expected = [r for r in synthetic.referrals if START <= r.received_at.date() <= END and r.episode_id is not None]
     assert len(rows) == len(expected)
     assert sorted((r["Child ID"], r["Referral date"]) for r in rows) == sorted(
         (r.child.la_child_id, r.received_at.date().isoformat()) for r in expected)
@@ -60,7 +70,7 @@ async def test_other_lists(synth: httpx.AsyncClient, token_for: TokenFor, synthe
         assert len(rows) == len(episodes)
 
 
-@pytest.mark.parametrize("name", ["contacts", "early-help"])
+@pytest.mark.parametrize("name", ["early-help"])
 async def test_lists_without_source_events_are_409(synth: httpx.AsyncClient, token_for: TokenFor, name: str) -> None:
     r = await synth.get(f"/v1/exports/annex-a/{name}", headers=token_for(EXPORTER, "reporting:export"))
     assert r.status_code == 409

@@ -111,8 +111,9 @@ class AnnexList:
 
 
 LISTS: dict[str, AnnexList] = {a.slug: a for a in [
-    AnnexList("contacts", 1, "Contacts", (*PERSON, "Contact date", "Contact source"), None,
-              "No service records contacts (front-door enquiries that are not referrals) or emits an event for them yet."),
+    # Every concern received at the front door is a contact; it is a referral (list 3) once children's
+    # social care accepts it as one, i.e. its decision opened a CIN episode (NFA ones included).
+    AnnexList("contacts", 1, "Contacts", (*PERSON, "Contact date", "Contact source"), "annex_contacts"),
     AnnexList("early-help", 2, "Early help", (*PERSON, "EH assessment start date", "EH assessment completion date", "Organisation"), None,
               "List 2 counts early help assessments (start, completion, organisation): early help episodes are announced, their assessments are not yet."),
     AnnexList("referrals", 3, "Referrals", (*PERSON, "Referral date", "Referral source", "Referral NFA", "Referrals in last 12 months"),
@@ -185,6 +186,8 @@ def _within_year_before(day: date | None, dates: Sequence[date | None]) -> int:
 
 def _row(slug: str, r: Row, period: Period, counts: Mapping[str, Mapping[Any, list[Any]]]) -> list[str]:
     end = period.end
+    if slug == "contacts":
+        return [*_person(r, end), _d(r["received_date"]), r.get("referral_source") or ""]
     if slug == "referrals":
         nfa = r.get("nfa") if r.get("nfa") is not None else (r.get("outcome") in ("nfa", "information_advice") if r.get("outcome") else None)
         mine = [x[0] for x in counts["referrals"].get(r.get("child_id"), [])]

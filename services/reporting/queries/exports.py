@@ -107,10 +107,16 @@ class ExportQueries:
         return (table.outerjoin(IDENTITY, IDENTITY.c.child_id == table.c.child_id)
                 .outerjoin(CHILD, CHILD.c.child_id == table.c.child_id))
 
+    def annex_contacts(self, start: date, end: date) -> Units:
+        return (select(*self._person(), REFERRAL.c.referral_id, REFERRAL.c.received_date, REFERRAL.c.referral_source)
+                .select_from(self._joined(REFERRAL))
+                .where(REFERRAL.c.received_date.between(d(start), d(end)))
+                .order_by(REFERRAL.c.received_date, REFERRAL.c.referral_id))
+
     def annex_referrals(self, start: date, end: date) -> Units:
         return (select(*self._person(), REFERRAL.c.referral_id, REFERRAL.c.received_date, REFERRAL.c.referral_source,
                        REFERRAL.c.outcome, EPISODE.c.nfa)
-                .select_from(self._joined(REFERRAL).outerjoin(EPISODE, EPISODE.c.episode_id == REFERRAL.c.episode_id))
+                .select_from(self._joined(REFERRAL).join(EPISODE, EPISODE.c.episode_id == REFERRAL.c.episode_id))
                 .where(REFERRAL.c.received_date.between(d(start), d(end)))
                 .order_by(REFERRAL.c.received_date, REFERRAL.c.referral_id))
 
