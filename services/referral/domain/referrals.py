@@ -182,6 +182,8 @@ class Referrals:
         await self.outbox.emit(
             "referral.received", occurred_at=received, referral_id=referral.id, child_id=child.id,
             received_at=received.isoformat(), referral_source=source, neglect_types=list(body.neglect_types),
+            # The type only (never the agency) so a withheld referrer stays unidentifiable in reporting.
+            referring_agency_type=agency.agency_type,
             re_referral=referral.re_referral, previous_referral_id=referral.previous_referral_id,
         )
         return Shown(referral, True)
