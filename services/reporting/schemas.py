@@ -31,22 +31,24 @@ def _scalar(value: Any) -> Scalar:
     raise ValueError("a flat id, code, number, flag or null: events carry no nested records")
 
 
-def _numbers(value: dict[Any, Any]) -> dict[str, int | float | None]:
+def _numbers(value: dict[Any, Any]) -> dict[str, int | float | str | None]:
     # A short map of codes to numbers, such as a toolkit assessment's area grades: still ids
     # and numbers, never text. Anything else nested would be a record's details.
     if len(value) > MAX_DATA_LIST:
         raise ValueError(f"at most {MAX_DATA_LIST} entries in a map")
-    out: dict[str, int | float | None] = {}
+    out: dict[str, int | float | str | None] = {}
     for key, number in value.items():
         if not isinstance(key, str) or not _KEY.match(key):
             raise ValueError("map keys are codes (lower case letters, digits, underscores)")
-        if number is not None and (isinstance(number, bool) or not isinstance(number, int | float)):
-            raise ValueError("a flat id, code, number, flag or null, or a map of codes to numbers: events carry no nested records")
+        # Values are numbers (GCP2 grades) or codes (a screening tool's "very_concerned"), never text.
+        is_code = isinstance(number, str) and bool(_KEY.match(number))
+        if number is not None and not is_code and (isinstance(number, bool) or not isinstance(number, int | float)):
+            raise ValueError("a flat id, code, number, flag or null, or a map of codes to numbers or codes: events carry no nested records")
         out[key] = number
     return out
 
 
-def _thin(value: Any) -> Scalar | list[Scalar] | dict[str, int | float | None]:
+def _thin(value: Any) -> Scalar | list[Scalar] | dict[str, int | float | str | None]:
     # Scalars, short lists of them (codes such as disabilities or assessment factors), or short
     # maps of codes to numbers. A nested record or a long text would be a record's details,
     # which receivers fetch with their own token.
@@ -59,8 +61,8 @@ def _thin(value: Any) -> Scalar | list[Scalar] | dict[str, int | float | None]:
     return _scalar(value)
 
 
-DataValue = Annotated[Scalar | list[Scalar] | dict[str, int | float | None],
-                      PlainValidator(_thin, json_schema_input_type=Scalar | list[Scalar] | dict[str, int | float | None])]
+DataValue = Annotated[Scalar | list[Scalar] | dict[str, int | float | str | None],
+                      PlainValidator(_thin, json_schema_input_type=Scalar | list[Scalar] | dict[str, int | float | str | None])]
 
 
 class EventEnvelope(Body):

@@ -197,3 +197,18 @@ async def test_health(reporting: httpx.AsyncClient) -> None:
 
 async def test_migrations_match_the_models(reporting_url: str) -> None:
     assert await schema_drift(reporting_url, METADATA) == []
+
+
+@pytest.mark.parametrize(
+    ("grades", "status"),
+    [({"physical_care": 4, "emotional_care": 3}, 200), ({"feeding": "very_concerned"}, 200),
+     ({"feeding": "Child seen hungry at school"}, 422)],
+)
+async def test_toolkit_area_grades_are_numbers_or_codes_never_text(
+    reporting: httpx.AsyncClient, grades: dict[str, Any], status: int
+) -> None:
+    payload = event("assessment.authorised", assessment_id=str(uuid.uuid4()), child_id=str(uuid.uuid4()),
+                    toolkit_id="local_neglect_screening", area_grades=grades)
+    payload["source"] = "assessment"
+    r = await send(reporting, payload)
+    assert r.status_code == status, r.text
