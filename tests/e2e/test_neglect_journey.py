@@ -61,7 +61,7 @@ async def test_a_child_from_partner_referral_to_closure(stack: Stack) -> None:
         police = await stack.token(gw, *(await stack.register_client(police_id, rw)))
 
         child = (await gw.post("/v1/children", headers=hv, json={
-            "given_name": "Journey", "family_name": "Example", "birth_date": "2021-05-14", "gender": "2",
+            "given_name": "Journey", "family_name": "Example", "birth_date": "2021-05-14", "gender": "2", "disabilities": ["NONE"],
             "nhs_number": "9990000026"})).json()
         child_id = child["id"]
 

@@ -35,6 +35,7 @@ def child_body(**overrides: Any) -> dict[str, Any]:
         "family_name": "Example",
         "birth_date": "2019-03-02",
         "gender": "1",
+        "disabilities": ["NONE"],
     }
     body.update(overrides)
     return body

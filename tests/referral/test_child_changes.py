@@ -9,6 +9,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from services.referral.domain.journey import RuleBroken
 from tests.referral.factories import child_body, make_agency, make_child
 from tests.referral.journey_support import open_episode
 from tests.support import TokenFor
@@ -83,3 +84,24 @@ async def test_death_after_plan_activity_is_refused(referral: httpx.AsyncClient,
     r = await referral.post(url, json={"death_date": "2026-03-01"}, headers={**headers, "If-Match": '"1"'})
     assert r.status_code == 200
     assert r.json()["death_date"] == "2026-03-01"
+
+
+async def test_further_action_needs_the_census_items(referral: httpx.AsyncClient, token_for: TokenFor,
+                                                     referral_app: FastAPI) -> None:
+    csc = await make_agency(referral, token_for, "childrens_social_care")
+    headers = token_for(uuid.UUID(csc["id"]), "referral:write", "referral:read")
+    bare = await make_child(referral, token_for, csc["id"], disabilities=None)
+    with pytest.raises(RuleBroken) as refused:
+        await open_episode(referral_app, uuid.UUID(csc["id"]), uuid.UUID(bare["id"]), date(2026, 1, 5))
+    assert refused.value.rule == "8540"
+    un7 = await make_child(referral, token_for, csc["id"], upn_unknown="UN7")
+    with pytest.raises(RuleBroken) as refused:
+        await open_episode(referral_app, uuid.UUID(csc["id"]), uuid.UUID(un7["id"]), date(2026, 1, 5))
+    assert refused.value.rule == "8772"
+    child = await make_child(referral, token_for, csc["id"])
+    await open_episode(referral_app, uuid.UUID(csc["id"]), uuid.UUID(child["id"]), date(2026, 1, 5))
+    r = await referral.patch(f"/v1/children/{child['id']}", json={"upn_unknown": "UN7"}, headers={**headers, "If-Match": '"1"'})
+    assert r.status_code == 409
+    assert r.json()["rule"] == "8772"
+    r = await referral.patch(f"/v1/children/{child['id']}", json={"disabilities": []}, headers={**headers, "If-Match": '"1"'})
+    assert r.status_code in (409, 422)

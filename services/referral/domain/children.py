@@ -101,6 +101,11 @@ class Children:
         if changes.get("la_child_id") and changes["la_child_id"] != child.la_child_id and \
                 await self.queries.la_child_id_taken(changes["la_child_id"]):
             raise DuplicateChildId("Another child already has this LA child id.")
+        if changes.get("upn_unknown") == "UN7" and await self.queries.has_further_action(child.id):
+            raise UnbornChildRule("UPN unknown reason UN7 is only for children whose referrals led to no further action (DfE 8772).",
+                                  rule="8772")
+        if "disabilities" in changes and not changes["disabilities"] and await self.queries.has_further_action(child.id):
+            raise UnbornChildRule("A child with further action keeps a disability record (NONE if none) (DfE 8540).", rule="8540")
         if "upn" in changes and changes["upn"] is not None:
             changes["upn_unknown"] = None
         if "upn_unknown" in changes and changes["upn_unknown"] is not None:

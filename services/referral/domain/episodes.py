@@ -109,6 +109,12 @@ class Journeys:
         child = await self.queries.visible_child(who, child_id)
         if child is None:
             raise ChildNotFound(f"No child {child_id} visible to your agency.")
+        if not nfa:
+            # Census items a referral that leads to further action must carry (the census would reject the child).
+            if not child.disabilities:
+                raise j.RuleBroken("8540", "Record the child's disability (or NONE) before a decision that leads to further action.")
+            if child.upn_unknown == "UN7":
+                raise j.RuleBroken("8772", "UPN unknown reason UN7 is only for referrals with no further action: record the UPN or another reason first.")
         loaded = await self.queries.load(child, for_update=True)
         episode = loaded.journey.receive_referral(referral_date, source, today())
         loaded.journey.decide(episode, nfa=nfa, primary_need=primary_need, decided_on=decided_on, today=today())

@@ -32,4 +32,4 @@ class NotStatutoryAgency(Forbidden):
 
 
 class UnbornChildRule(IllegalTransition):
-    slug, title = "unborn-child-rule", "Not allowed for this child's birth status"
+    slug, title = "child-record-rule", "Not allowed for this child's record"

@@ -11,7 +11,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import SelectOfScalar
 
-from services.referral.models import Agency, Child, ChildExternalRef, Involvement
+from services.referral.models import Agency, Child, ChildExternalRef, Episode, Involvement
 from shared.pagination import PageParams, fetch_page
 from shared.tokens import Principal
 
@@ -107,6 +107,11 @@ class ChildQueries:
         stmt = select(ChildExternalRef.id).where(
             ChildExternalRef.agency_id == agency_id, ChildExternalRef.external_ref == external_ref
         )
+        return (await self.session.exec(stmt)).first() is not None
+
+    async def has_further_action(self, child_id: uuid.UUID) -> bool:
+        """Whether any of the child's CIN episodes led to further action (not an NFA referral)."""
+        stmt = select(Episode.id).where(Episode.child_id == child_id, Episode.kind == "cin", col(Episode.nfa).is_(False))
         return (await self.session.exec(stmt)).first() is not None
 
     async def la_child_id_taken(self, la_child_id: str) -> bool:
