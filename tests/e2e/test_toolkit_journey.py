@@ -12,7 +12,16 @@ from dataclasses import dataclass
 import httpx
 import pytest
 
-from tests.assessment.factories import authorise, gcp2_authorised, judge, ok, rate, start, submit, write_analysis
+from tests.assessment.factories import (
+    authorise,
+    gcp2_authorised,
+    judge,
+    ok,
+    rate,
+    start,
+    submit,
+    write_analysis,
+)
 from tests.e2e.conftest import Stack
 
 pytestmark = pytest.mark.e2e
