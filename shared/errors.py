@@ -83,6 +83,10 @@ class MethodNotAllowed(DomainError):
     status, slug, title = 405, "method-not-allowed", "Method not allowed"
 
 
+class NotAcceptable(DomainError):
+    status, slug, title = 406, "not-acceptable", "None of the requested media types can be served"
+
+
 class Conflict(DomainError):
     status, slug, title = 409, "conflict", "Conflict"
 
@@ -195,7 +199,7 @@ async def _on_validation_error(request: Request, exc: Exception) -> JSONResponse
 
 _HTTP_STATUS_TO_ERROR: dict[int, type[DomainError]] = {
     400: BadRequest, 401: Unauthorized, 403: Forbidden, 404: NotFound, 405: MethodNotAllowed,
-    409: Conflict, 412: PreconditionFailed, 413: PayloadTooLarge, 415: UnsupportedMediaType,
+    406: NotAcceptable, 409: Conflict, 412: PreconditionFailed, 413: PayloadTooLarge, 415: UnsupportedMediaType,
     422: Unprocessable, 428: PreconditionRequired, 429: TooManyRequests, 503: ServiceUnavailable,
 }
 

@@ -24,6 +24,22 @@ class InvalidCursor(BadRequest):
     slug, title = "invalid-cursor", "The cursor is not valid"
 
 
+def pack_cursor(values: Sequence[Any]) -> str:
+    """An opaque cursor for a keyset position (JSON list, base64url without padding)."""
+    return base64.urlsafe_b64encode(json.dumps(list(values)).encode()).decode().rstrip("=")
+
+
+def unpack_cursor(cursor: str, length: int) -> list[Any]:
+    """The keyset position in a cursor made by ``pack_cursor``; a cursor of any other shape is a 400."""
+    try:
+        raw = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except (ValueError, TypeError) as exc:
+        raise InvalidCursor("Use the cursor exactly as given in the Link header.") from exc
+    if not isinstance(raw, list) or len(raw) != length:
+        raise InvalidCursor("Use the cursor exactly as given in the Link header.")
+    return raw
+
+
 class PageParams:
     def __init__(
         self,
@@ -39,10 +55,10 @@ class PageParams:
     def position(self) -> tuple[datetime, uuid.UUID] | None:
         if self.cursor is None:
             return None
+        raw = unpack_cursor(self.cursor, 2)
         try:
-            raw = json.loads(base64.urlsafe_b64decode(self.cursor + "=" * (-len(self.cursor) % 4)))
             return datetime.fromisoformat(raw[0]), uuid.UUID(raw[1])
-        except (ValueError, TypeError, IndexError, json.JSONDecodeError) as exc:
+        except (ValueError, TypeError) as exc:
             raise InvalidCursor("Use the cursor exactly as given in the Link header.") from exc
 
 
@@ -50,8 +66,7 @@ PageDep = Annotated[PageParams, Depends()]
 
 
 def encode_cursor(created_at: datetime, item_id: uuid.UUID) -> str:
-    raw = json.dumps([created_at.isoformat(), str(item_id)]).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    return pack_cursor([created_at.isoformat(), str(item_id)])
 
 
 async def fetch_page(

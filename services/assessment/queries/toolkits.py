@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -15,7 +12,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.assessment.models import PUBLISHED, Toolkit, ToolkitVersion
-from shared.pagination import InvalidCursor, PageParams, fetch_page
+from shared.pagination import InvalidCursor, PageParams, fetch_page, pack_cursor, unpack_cursor
 
 
 @dataclass(frozen=True)
@@ -43,17 +40,14 @@ def _latest_version_id(toolkit_id: Any) -> Any:
 # Toolkit ids are slugs, not UUIDs, so the keyset is the id alone (shared.pagination
 # keys on created_at + UUID); the cursor stays opaque all the same.
 def encode_cursor(toolkit_id: str) -> str:
-    return base64.urlsafe_b64encode(json.dumps([toolkit_id]).encode()).decode().rstrip("=")
+    return pack_cursor([toolkit_id])
 
 
 def decode_cursor(cursor: str) -> str:
-    try:
-        raw = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        if not (isinstance(raw, list) and len(raw) == 1 and isinstance(raw[0], str)):
-            raise ValueError(cursor)
-        return raw[0]
-    except (ValueError, binascii.Error) as exc:
-        raise InvalidCursor("Use the cursor exactly as given in the Link header.") from exc
+    (toolkit_id,) = unpack_cursor(cursor, 1)
+    if not isinstance(toolkit_id, str):
+        raise InvalidCursor("Use the cursor exactly as given in the Link header.")
+    return toolkit_id
 
 
 class ToolkitQueries:

@@ -8,8 +8,6 @@ a refusal: overdue CP reviews are drift (DOMAIN.md INV-16).
 
 from __future__ import annotations
 
-import base64
-import json
 import uuid
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -22,7 +20,7 @@ from services.referral.domain.calendar import WorkingCalendar
 from services.referral.domain.errors import AgencyNotFound, ChildNotFound
 from shared.audit import Audit
 from shared.errors import Unprocessable
-from shared.pagination import InvalidCursor
+from shared.pagination import InvalidCursor, pack_cursor, unpack_cursor
 from shared.tokens import Principal
 
 Status = Literal["overdue", "due_soon"]
@@ -201,15 +199,14 @@ def select_alerts(alerts: Iterable[Alert], filters: Filters) -> list[Alert]:
 
 
 def encode_cursor(alert: Alert) -> str:
-    raw = json.dumps([alert.due_on.isoformat(), alert.clock.id, str(alert.record_id)]).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    return pack_cursor([alert.due_on.isoformat(), alert.clock.id, str(alert.record_id)])
 
 
 def decode_cursor(cursor: str) -> tuple[date, str, str]:
+    raw = unpack_cursor(cursor, 3)
     try:
-        raw = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
         return date.fromisoformat(raw[0]), str(raw[1]), str(uuid.UUID(raw[2]))
-    except (ValueError, TypeError, IndexError, KeyError, json.JSONDecodeError) as exc:
+    except (ValueError, TypeError) as exc:
         raise InvalidCursor("Use the cursor exactly as given in the Link header.") from exc
 
 

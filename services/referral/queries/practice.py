@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import json
 import uuid
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
@@ -26,7 +24,7 @@ from services.referral.models import (
     Visit,
 )
 from services.referral.queries.people import ScopedQueries
-from shared.pagination import InvalidCursor, PageParams, fetch_page
+from shared.pagination import InvalidCursor, PageParams, fetch_page, pack_cursor, unpack_cursor
 from shared.tokens import Principal
 
 T = TypeVar("T")
@@ -58,12 +56,10 @@ async def fetch_newest_first(
     visit lists read newest first by the date of the event itself.
     """
     if page.cursor is not None:
+        raw = unpack_cursor(page.cursor, len(keys))
         try:
-            raw = json.loads(base64.urlsafe_b64decode(page.cursor + "=" * (-len(page.cursor) % 4)))
-            if not isinstance(raw, list) or len(raw) != len(keys):
-                raise ValueError("wrong cursor shape")
             values = [parse(str(v)) for (_, parse), v in zip(keys, raw, strict=True)]
-        except (ValueError, TypeError, json.JSONDecodeError) as exc:
+        except (ValueError, TypeError) as exc:
             raise InvalidCursor("Use the cursor exactly as given in the Link header.") from exc
         stmt = stmt.where(_before(keys, values))
     stmt = stmt.order_by(*(col(column).desc() for column, _ in keys)).limit(page.limit + 1)
@@ -72,7 +68,7 @@ async def fetch_newest_first(
         return rows, None
     rows = rows[: page.limit]
     last = [_text(getattr(rows[-1], column.key)) for column, _ in keys]
-    return rows, base64.urlsafe_b64encode(json.dumps(last).encode()).decode().rstrip("=")
+    return rows, pack_cursor(last)
 
 
 class PracticeQueries(ScopedQueries):

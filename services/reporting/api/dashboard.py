@@ -9,7 +9,6 @@ from services.reporting.api.deps import CanRead, DashboardDep, JsonOnly, ReadMod
 from services.reporting.domain.calendar import FIRST_DAY, LAST_DAY
 from services.reporting.domain.errors import (
     InvalidPeriod,
-    NotAcceptable,
     PeriodTooLong,
     UnknownMetric,
 )
@@ -24,7 +23,7 @@ from services.reporting.schemas import (
     Timeliness,
     Trajectories,
 )
-from shared.errors import problems
+from shared.errors import NotAcceptable, problems
 
 router = APIRouter(prefix="/dashboard", tags=["dashboard"])
 

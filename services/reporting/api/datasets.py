@@ -17,10 +17,10 @@ from services.reporting.api.deps import (
     SettingsDep,
 )
 from services.reporting.domain.configuration import Partnership
-from services.reporting.domain.errors import InvalidPeriod, NotAcceptable, PeriodTooLong
+from services.reporting.domain.errors import InvalidPeriod, PeriodTooLong
 from services.reporting.domain.reports import dataset_csv
 from services.reporting.schemas import ConfigurationRead, ConfigurationUpdate, Dataset, RebuildRead
-from shared.errors import PreconditionFailed, PreconditionRequired, problems
+from shared.errors import NotAcceptable, PreconditionFailed, PreconditionRequired, problems
 from shared.etag import IfMatch, set_etag
 
 router = APIRouter(prefix="/datasets", tags=["datasets"])

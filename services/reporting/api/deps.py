@@ -11,7 +11,7 @@ from pydantic import ValidationError
 from services.reporting.domain.calendar import WorkingCalendar, load_holidays
 from services.reporting.domain.configuration import Configuration
 from services.reporting.domain.dashboard import Dashboard
-from services.reporting.domain.errors import EventIdMismatch, InvalidEventSignature, NotAcceptable
+from services.reporting.domain.errors import EventIdMismatch, InvalidEventSignature
 from services.reporting.domain.memo import Memo
 from services.reporting.domain.read_model import ReadModel
 from services.reporting.domain.reference import Clock, load_clocks
@@ -23,7 +23,7 @@ from services.reporting.schemas import EventEnvelope
 from services.reporting.settings import ReportingSettings
 from shared.auth import require_scopes
 from shared.db import SessionDep
-from shared.errors import Unauthorized
+from shared.errors import NotAcceptable, Unauthorized
 from shared.events import verify_webhook
 from shared.tokens import Principal
 

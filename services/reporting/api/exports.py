@@ -19,14 +19,13 @@ from services.reporting.domain.errors import (
     AnnexListNotFound,
     ConfigurationIncomplete,
     InvalidPeriod,
-    NotAcceptable,
     PeriodTooLong,
     UnsupportedCollectionYear,
 )
 from services.reporting.domain.exports import Exports, annex_csv, annex_list, default_annex_period
 from services.reporting.domain.reference import load_census_years
 from shared.audit import AuditDep
-from shared.errors import problems
+from shared.errors import NotAcceptable, problems
 
 router = APIRouter(prefix="/exports", tags=["exports"])
 

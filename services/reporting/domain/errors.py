@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from shared.errors import Conflict, DomainError, NotFound, Unauthorized, Unprocessable
+from shared.errors import Conflict, NotFound, Unauthorized, Unprocessable
 
 
 class InvalidEventSignature(Unauthorized):
@@ -48,10 +48,6 @@ class UnknownMetric(_FieldProblem):
     slug, title = "unknown-metric", "No such metric in the quarterly dataset"
     default_field = "query.metric"
     code = "unknown_metric"
-
-
-class NotAcceptable(DomainError):
-    status, slug, title = 406, "not-acceptable", "None of the requested media types can be served"
 
 
 class ConfigurationIncomplete(Conflict):
