@@ -49,6 +49,7 @@ def make_verifier(settings: ServiceSettings) -> TokenVerifier:
         algorithms=settings.token_algorithms,
         jwks=settings.jwks_document(),
         jwks_url=None if settings.jwks_json else settings.jwks_url,
+        max_lifetime_seconds=settings.token_max_lifetime_seconds,
     )
 
 

@@ -33,6 +33,8 @@ class ServiceSettings(BaseSettings):
     jwks_json: str = ""
     #: Algorithms accepted on tokens: asymmetric only (DESIGN.md §4).
     token_algorithms: list[str] = Field(default_factory=lambda: ["ES256", "RS256"])
+    #: Tokens whose ``exp - iat`` is longer are refused (the gateway issues 15-minute tokens).
+    token_max_lifetime_seconds: int = Field(default=3600, ge=60)
     #: Shared HMAC secret for signed service events (Standard Webhooks).
     webhook_secret: str = "dev-only-webhook-secret"  # noqa: S105 - refused outside dev
     #: Where this service's outbox delivers events (other services' /v1/events).

@@ -9,6 +9,7 @@ must match the algorithm family (no HS/RS confusion); ``aud``, ``iss``, ``exp``,
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import json
@@ -30,6 +31,8 @@ from shared.errors import ServiceUnavailable, Unauthorized
 
 MAX_TOKEN_CHARS = 8192
 LEEWAY_SECONDS = 30
+#: Tokens living longer than this are refused, whoever signed them (the gateway issues 15 minutes).
+DEFAULT_MAX_LIFETIME_SECONDS = 3600
 _KEY_FAMILY = {"ES": "EC", "RS": "RSA", "PS": "RSA"}
 
 
@@ -149,14 +152,19 @@ class TokenVerifier:
         jwks: dict[str, Any] | None = None,
         jwks_url: str | None = None,
         refetch_interval: float = 30.0,
+        max_lifetime_seconds: int = DEFAULT_MAX_LIFETIME_SECONDS,
+        transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self.issuer = issuer
         self.audience = audience
         self.algorithms = list(algorithms)
         self.jwks_url = jwks_url
         self.refetch_interval = refetch_interval
+        self.max_lifetime_seconds = max_lifetime_seconds
+        self._transport = transport
         self._keys: dict[str, dict[str, Any]] = {}
-        self._fetched_at = 0.0
+        self._fetched_at: float | None = None
+        self._fetch: asyncio.Future[None] | None = None
         if jwks is not None:
             self._load(jwks)
 
@@ -168,16 +176,34 @@ class TokenVerifier:
         self._keys = keys
 
     async def _refresh(self) -> None:
-        if not self.jwks_url or time.monotonic() - self._fetched_at < self.refetch_interval:
+        """Fetch the JWKS at most once per interval; every caller waits for the one fetch.
+
+        Right after a start every first request has an unknown ``kid``: they all await the
+        same in-flight fetch, so none is refused while the keys are on their way.
+        """
+        if not self.jwks_url:
             return
-        self._fetched_at = time.monotonic()
+        if self._fetch is None:
+            recent = self._fetched_at is not None and time.monotonic() - self._fetched_at < self.refetch_interval
+            if recent:
+                return
+            self._fetch = asyncio.ensure_future(self._fetch_jwks(self.jwks_url))
+            self._fetch.add_done_callback(self._fetch_done)
+        # Shielded: a caller that gives up (cancelled) does not cancel the others' fetch.
+        await asyncio.shield(self._fetch)
+
+    def _fetch_done(self, fetch: asyncio.Future[None]) -> None:
+        self._fetch = None
+        if not fetch.cancelled() and fetch.exception() is None:
+            self._fetched_at = time.monotonic()
+
+    async def _fetch_jwks(self, url: str) -> None:
         try:
-            async with httpx.AsyncClient(timeout=3.0) as client:
-                response = await client.get(self.jwks_url)
+            async with httpx.AsyncClient(timeout=3.0, transport=self._transport) as client:
+                response = await client.get(url)
                 response.raise_for_status()
                 self._load(response.json())
         except (httpx.HTTPError, ValueError) as exc:
-            self._fetched_at = 0.0
             raise ServiceUnavailable("The token signing keys could not be fetched.") from exc
 
     async def _key_for(self, kid: str) -> dict[str, Any]:
@@ -228,7 +254,18 @@ class TokenVerifier:
             raise Unauthorized("The token's claims are not valid for this service.") from exc
         except JOSEError as exc:
             raise Unauthorized("The token signature is not valid.") from exc
+        self._check_times(claims)
         return _principal(claims)
+
+    def _check_times(self, claims: dict[str, Any]) -> None:
+        """python-jose checks that ``exp`` is ahead; it does not check ``iat`` is behind us."""
+        issued, expires = claims.get("iat"), claims.get("exp")
+        if not isinstance(issued, int | float) or not isinstance(expires, int | float):
+            raise Unauthorized("The token's iat and exp must be numbers.")
+        if issued > time.time() + LEEWAY_SECONDS:
+            raise Unauthorized("The token was issued in the future.")
+        if expires - issued > self.max_lifetime_seconds:
+            raise Unauthorized("The token lives longer than this service accepts.")
 
 
 def _principal(claims: dict[str, Any]) -> Principal:

@@ -74,7 +74,8 @@ def create_app(settings: GatewaySettings | None = None, *, upstreams: Mapping[st
     signer = load_or_create_signer(settings.key_dir)
     # The gateway trusts only its own keys; the services verify the same tokens again.
     verifier = TokenVerifier(issuer=settings.token_issuer, audience=settings.token_audience,
-                             algorithms=settings.token_algorithms, jwks=signer.jwks())
+                             algorithms=settings.token_algorithms, jwks=signer.jwks(),
+                             max_lifetime_seconds=settings.token_max_lifetime_seconds)
     pool = UpstreamPool.from_urls(
         upstreams if upstreams is not None else settings.upstream_urls(),
         connect_timeout=settings.upstream_connect_timeout, read_timeout=settings.upstream_read_timeout,

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from shared.settings import VAR_DIR, ServiceSettings
@@ -30,6 +30,13 @@ class GatewaySettings(ServiceSettings):
     rate_limit_per_minute: int = Field(default=600, ge=0)
     #: How long the combined OpenAPI document reuses a service's document.
     openapi_cache_seconds: float = Field(default=60.0, ge=0)
+
+    @model_validator(mode="after")
+    def _ttl_within_accepted_lifetime(self) -> GatewaySettings:
+        # The services refuse tokens that live longer than their token_max_lifetime_seconds.
+        if self.token_ttl_seconds > self.token_max_lifetime_seconds:
+            raise ValueError("token_ttl_seconds must not exceed token_max_lifetime_seconds")
+        return self
 
     def upstream_urls(self) -> dict[str, str]:
         return {
