@@ -7,18 +7,26 @@ UTC on both and round-trip as such.
 
 from __future__ import annotations
 
+import asyncio
+import logging
+from collections import defaultdict
 from collections.abc import AsyncIterator, Iterable
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from sqlalchemy import DateTime, MetaData, Table, event, text
-from sqlalchemy.engine import Dialect
+from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 from sqlalchemy.types import TypeDecorator
+from sqlalchemy.util import await_only
 from sqlmodel.ext.asyncio.session import AsyncSession
+
+from shared.errors import ServiceUnavailable
+
+log = logging.getLogger("shared.db")
 
 
 def utcnow() -> datetime:
@@ -59,16 +67,120 @@ def to_async_url(url: str) -> str:
     return url
 
 
-def make_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
+# --- Who holds a transaction ------------------------------------------------------
+# Each open transaction or savepoint, per connection, with the asyncio task that began it.
+# The network guard (shared/http.py) asks whether the current task holds one: a call to
+# another service made while holding a transaction keeps locks (and, on SQLite, the whole
+# database) while waiting on the network, and deadlocks when that service calls back.
+_open: dict[int, list[asyncio.Task[Any] | None]] = defaultdict(list)
+
+
+def _task() -> asyncio.Task[Any] | None:
+    try:
+        return asyncio.current_task()
+    except RuntimeError:
+        return None
+
+
+def holds_transaction() -> bool:
+    """True when the running task has begun a database transaction it has not ended."""
+    task = _task()
+    return task is not None and any(task in owners for owners in _open.values())
+
+
+class TransactionHeldDuringCall(RuntimeError):
+    """A call over the network was about to start while this task held a database transaction."""
+
+
+_guard = {"strict": True}
+
+
+def strict_network_guard(strict: bool) -> None:
+    """Raise (dev, test) or only log (prod) when a network call starts inside a transaction."""
+    _guard["strict"] = strict
+
+
+def check_no_transaction(call: str) -> None:
+    """Call before any request to another service: no locks are held while we wait on it."""
+    if not holds_transaction():
+        return
+    if _guard["strict"]:
+        raise TransactionHeldDuringCall(f"{call} was called inside an open database transaction")
+    log.error("network call inside a database transaction", extra={"call": call})
+
+
+def _track_transactions(engine: AsyncEngine) -> None:
+    sync = engine.sync_engine
+
+    def _began(conn: Connection, *_: Any) -> None:
+        _open[id(conn)].append(_task())
+
+    def _released(conn: Connection, *_: Any) -> None:
+        owners = _open.get(id(conn))
+        if owners:
+            owners.pop()
+
+    def _ended(conn: Connection) -> None:
+        _open.pop(id(conn), None)
+
+    event.listen(sync, "begin", _began)
+    event.listen(sync, "savepoint", _began)
+    event.listen(sync, "release_savepoint", _released)
+    event.listen(sync, "rollback_savepoint", _released)
+    event.listen(sync, "commit", _ended)
+    event.listen(sync, "rollback", _ended)
+
+
+def make_engine(url: str, *, pool_size: int = 10, write_wait_seconds: float = 30.0) -> AsyncEngine:
     url = to_async_url(url)
     if url.startswith("sqlite"):
         engine = create_async_engine(url, poolclass=NullPool if ":memory:" not in url else None)
-        _sqlite_hooks(engine)
-        return engine
-    return create_async_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+        _sqlite_hooks(engine, WriteGate(write_wait_seconds))
+    else:
+        engine = create_async_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+    _track_transactions(engine)
+    return engine
 
 
-def _sqlite_hooks(engine: AsyncEngine) -> None:
+class WriteGate:
+    """One SQLite transaction at a time per process, queued first come, first served.
+
+    SQLite has one writer, and every transaction here begins IMMEDIATE (see below). Left to
+    SQLite, waiting transactions poll the lock with growing sleeps and give up after the busy
+    timeout: under 32 concurrent writers some waited over five seconds and failed with
+    "database is locked". Queueing on an asyncio lock is fair, wakes the next transaction as
+    soon as the lock is free, and leaves the busy timeout for other processes (the CLI).
+    """
+
+    def __init__(self, wait_seconds: float) -> None:
+        self.wait_seconds = wait_seconds
+        self.lock = asyncio.Lock()
+        self.owner: asyncio.Task[Any] | None = None
+
+    async def acquire(self) -> None:
+        task = _task()
+        if self.owner is not None and self.owner.done():
+            # Its task ended without our commit or rollback event (a dropped connection).
+            self.release()
+        if task is not None and task is self.owner:
+            # A second session in the same task would wait on itself for ever.
+            raise RuntimeError("this task already holds a SQLite transaction")
+        try:
+            await asyncio.wait_for(self.lock.acquire(), self.wait_seconds)
+        except TimeoutError as exc:
+            log.warning("sqlite write gate timed out", extra={"wait_seconds": self.wait_seconds})
+            busy = ServiceUnavailable("The database is busy; try again shortly.")
+            busy.headers["Retry-After"] = "1"
+            raise busy from exc
+        self.owner = task
+
+    def release(self) -> None:
+        if self.lock.locked():
+            self.owner = None
+            self.lock.release()
+
+
+def _sqlite_hooks(engine: AsyncEngine, gate: WriteGate) -> None:
     # pysqlite's own transaction handling breaks SAVEPOINT and defers BEGIN;
     # the documented recipe hands transaction control back to SQLAlchemy.
     @event.listens_for(engine.sync_engine, "connect")
@@ -83,9 +195,22 @@ def _sqlite_hooks(engine: AsyncEngine) -> None:
     # IMMEDIATE: take the write lock when the transaction starts. A deferred transaction that
     # has read and then writes fails at once ("database is locked") if another connection
     # committed in between, and nearly every request writes (its audit row) after reading.
+    # This process's gate is taken first, so its transactions queue there rather than on the
+    # busy timeout. Events run inside SQLAlchemy's greenlet, where await_only() may wait.
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        await_only(gate.acquire())
+        try:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            gate.release()
+            raise
+
+    def _on_end(_conn: Any) -> None:
+        gate.release()
+
+    event.listen(engine.sync_engine, "commit", _on_end)
+    event.listen(engine.sync_engine, "rollback", _on_end)
 
 
 class Database:
@@ -124,16 +249,18 @@ def _forget_write(session: Session, transaction: Any) -> None:
 async def release_read_snapshot(session: AsyncSession) -> None:
     """End a transaction that has only read, before waiting on another service.
 
-    On SQLite a request that keeps its read snapshot while another service calls back into
-    this one (which then commits an audit row) can no longer write: the upgrade fails with
-    "database is locked". Ending a read-only transaction loses nothing; a transaction that
-    has written is left alone, so one request's writes stay in one transaction.
+    No transaction stays open over the network (``check_no_transaction``): on SQLite it would
+    hold the database's write lock (every transaction begins IMMEDIATE) and deadlock when the
+    other service calls back into this one; on PostgreSQL it would hold its snapshot and any
+    row locks. Ending a read-only transaction loses nothing, but rows read before it must be
+    read again (with their lock) before they are changed. A transaction that has written is
+    left alone, so one request's writes stay in one transaction: such code must gather what
+    it needs from other services before it writes.
     """
-    if session.bind is None or session.bind.dialect.name != "sqlite":
-        return
     if session.info.get("wrote") or session.new or session.dirty or session.deleted:
         return
-    await session.commit()
+    if session.in_transaction():
+        await session.commit()
 
 
 def get_database(request: Request) -> Database:

@@ -56,8 +56,13 @@ class Idempotency:
         self.route = f"{request.method} {request.url.path}"
 
     async def run(
-        self, who: Principal, body: BaseModel, create: Callable[[], Awaitable[Created]]
+        self, who: Principal, body: BaseModel, create: Callable[[], Awaitable[Created]],
+        *, prepare: Callable[[], Awaitable[object]] | None = None,
     ) -> JSONResponse:
+        """``prepare`` runs first, before the key is locked or recorded: what a create needs
+        from another service is asked there, while this request holds no transaction."""
+        if prepare is not None:
+            await prepare()
         if self.key is None:
             return (await create()).response()
         fingerprint = hashlib.sha256(

@@ -14,7 +14,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.utils import get_openapi
 
-from shared.db import Database
+from shared.db import Database, strict_network_guard
 from shared.errors import PROBLEM_SCHEMA, ServiceUnavailable, install_problem_handlers
 from shared.events import OutboxRelay
 from shared.logs import configure_logging
@@ -65,6 +65,7 @@ def build_service_app(
 ) -> FastAPI:
     """One domain service: its state is set here, so tests may swap the session factory."""
     configure_logging(settings.log_level)
+    strict_network_guard(settings.environment != "prod")
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -27,6 +27,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from jose import jwk, jws, jwt
 from jose.exceptions import ExpiredSignatureError, JOSEError, JWTClaimsError
 
+from shared.db import check_no_transaction
 from shared.errors import ServiceUnavailable, Unauthorized
 
 MAX_TOKEN_CHARS = 8192
@@ -198,6 +199,7 @@ class TokenVerifier:
             self._fetched_at = time.monotonic()
 
     async def _fetch_jwks(self, url: str) -> None:
+        check_no_transaction("the JWKS endpoint")
         try:
             async with httpx.AsyncClient(timeout=3.0, transport=self._transport) as client:
                 response = await client.get(url)

@@ -161,7 +161,7 @@ async def start_assessment(body: AssessmentCreate, who: CanWrite, assessments: A
     async def create() -> Created:
         return _created(await assessments.create(who, body))
 
-    return await idem.run(who, body, create)
+    return await idem.run(who, body, create, prepare=lambda: assessments.confirm_child(body.child_id))
 
 
 @router.get("", responses=problems(ChildNotFound, ChildCheckRefused, ReferralUnavailable))
@@ -227,7 +227,7 @@ async def add_target(assessment_id: uuid.UUID, body: TargetCreate, who: CanWrite
         loaded, target = await assessments.add_target(who, assessment_id, version, body)
         return _created(loaded, f"/v1/assessments/{assessment_id}#target-{target.id}")
 
-    return await idem.run(who, body, create)
+    return await idem.run(who, body, create, prepare=lambda: assessments.confirm_assessment(assessment_id))
 
 
 @router.post("/{assessment_id}/targets/{target_id}/review",
@@ -280,4 +280,4 @@ async def amend_assessment(assessment_id: uuid.UUID, body: AmendmentCreate, who:
     async def create() -> Created:
         return _created(await assessments.amend(who, assessment_id, version, body))
 
-    return await idem.run(who, body, create)
+    return await idem.run(who, body, create, prepare=lambda: assessments.confirm_assessment(assessment_id))

@@ -35,11 +35,11 @@ def referral_client(app: FastAPI) -> httpx.AsyncClient:
     return client
 
 
-def child_directory(request: Request) -> ChildDirectory:
+def child_directory(request: Request, session: SessionDep) -> ChildDirectory:
     settings: AssessmentSettings = request.app.state.settings
     return ChildDirectory(
         referral_client(request.app), settings.referral_url, settings.referral_timeout_seconds,
-        request.headers.get("authorization"), request.headers.get("x-purpose"),
+        request.headers.get("authorization"), request.headers.get("x-purpose"), session,
     )
 
 

@@ -158,6 +158,14 @@ class Assessments:
             raise AssessmentNotFound(f"No assessment {assessment_id} for your agency.") from None
         return a
 
+    async def confirm_child(self, child_id: uuid.UUID) -> None:
+        """Ask the referral service about the child before this request writes anything."""
+        await self.children.require_visible(child_id)
+
+    async def confirm_assessment(self, assessment_id: uuid.UUID) -> None:
+        """As confirm_child, for the child of an assessment (404 when it is not visible)."""
+        await self._visible(assessment_id)
+
     async def _for_change(self, who: Principal, assessment_id: uuid.UUID, version: int) -> Assessment:
         a = await self._visible(assessment_id)
         if a.agency_id != who.agency_id:

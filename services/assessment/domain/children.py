@@ -13,9 +13,11 @@ import asyncio
 import uuid
 
 import httpx
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.assessment.domain.errors import ChildCheckRefused, ChildNotFound, ReferralUnavailable
 from shared.context import current_request_id, current_traceparent
+from shared.db import check_no_transaction, release_read_snapshot
 
 
 class ChildDirectory:
@@ -28,8 +30,10 @@ class ChildDirectory:
         timeout: float,
         authorization: str | None,
         purpose: str | None = None,
+        session: AsyncSession | None = None,
     ) -> None:
         self.client = client
+        self.session = session
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
         self.authorization = authorization
@@ -53,6 +57,9 @@ class ChildDirectory:
         if child_id in self._confirmed:
             return
         url = f"{self.base_url}/v1/children/{child_id}"
+        if self.session is not None:
+            await release_read_snapshot(self.session)
+        check_no_transaction("the referral service")
         try:
             # The overall deadline covers transports that ignore httpx's own timeouts.
             async with asyncio.timeout(self.timeout):
