@@ -24,6 +24,7 @@ from shared.errors import (
     DomainError,
     InternalError,
     PayloadTooLarge,
+    Unprocessable,
     UnsupportedMediaType,
     problem_body,
 )
@@ -138,10 +139,26 @@ class RequestContextMiddleware:
 
 
 JSON_TYPES = ("application/json", "application/merge-patch+json")
+# U+0000 as a JSON escape (not itself escaped: an even run of backslashes before it), as a
+# percent-escape (query strings, forms) or as a raw byte. PostgreSQL cannot store it in text.
+_JSON_NUL = re.compile(rb"(?:^|[^\\])(?:\\\\)*\\u0000")
+
+
+def _has_nul(data: bytes, *, percent_encoded: bool) -> bool:
+    if b"\x00" in data:
+        return True
+    if percent_encoded:
+        return b"%00" in data
+    return _JSON_NUL.search(data) is not None
 
 
 class BodyGuardMiddleware:
-    """Refuses oversized bodies (413) and bodies that are not JSON (415) before any handler runs."""
+    """Checks every request before any handler runs: oversized bodies (413), bodies that are
+    not JSON (415), and U+0000 anywhere in the path, query or body (422).
+
+    NUL is refused here, in one place, because no text column of ours can hold it and every
+    string a partner sends (names, references, filters, a child's own words) passes through.
+    """
 
     def __init__(
         self,
@@ -156,10 +173,16 @@ class BodyGuardMiddleware:
         self.exempt_prefixes = tuple(exempt_prefixes)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] not in ("POST", "PUT", "PATCH"):
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         path: str = scope["path"]
+        if "\x00" in path or _has_nul(scope.get("query_string", b""), percent_encoded=True):
+            await _refuse_nul(send, path, "path or query")
+            return
+        if scope["method"] not in ("POST", "PUT", "PATCH"):
+            await self.app(scope, receive, send)
+            return
         length = _header(scope, b"content-length")
         if length is not None and (not length.isdigit() or int(length) > self.max_bytes):
             await send_problem(send, 413, PayloadTooLarge.slug, PayloadTooLarge.title,
@@ -177,11 +200,8 @@ class BodyGuardMiddleware:
                 await send_problem(send, 415, UnsupportedMediaType.slug, UnsupportedMediaType.title,
                                    f"Send the body as {' or '.join(allowed)}.", path)
                 return
-        if length is not None:
-            # Servers hold the body to its declared length, so the check above is enough.
-            await self.app(scope, receive, send)
-            return
-        # Chunked body of unknown length: read it here, up to the limit, then replay it.
+        # Read the body here (servers hold it to its declared length; a chunked one is cut at
+        # the limit), check it, then hand it on.
         chunks: list[bytes] = []
         received = 0
         while True:
@@ -196,6 +216,10 @@ class BodyGuardMiddleware:
             chunks.append(message.get("body", b""))
             if not message.get("more_body", False):
                 break
+        body = b"".join(chunks)
+        if _has_nul(body, percent_encoded=path in self.form_paths):
+            await _refuse_nul(send, path, "body")
+            return
         replayed = False
 
         async def replay() -> Message:
@@ -203,9 +227,15 @@ class BodyGuardMiddleware:
             if replayed:
                 return await receive()
             replayed = True
-            return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+            return {"type": "http.request", "body": body, "more_body": False}
 
         await self.app(scope, replay, send)
+
+
+async def _refuse_nul(send: Send, path: str, where: str) -> None:
+    # The field is not named: finding it would mean parsing what we refuse, and echoing is not allowed.
+    await send_problem(send, 422, Unprocessable.slug, Unprocessable.title,
+                       f"The {where} contains a NUL character (U+0000), which no field accepts.", path)
 
 
 def asgi_state(scope: Scope) -> dict[str, Any]:

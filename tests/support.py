@@ -12,7 +12,7 @@ from pathlib import Path
 import asyncpg
 import httpx
 from fastapi import FastAPI
-from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncTransaction, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from shared.db import Database
@@ -96,6 +96,10 @@ def common_settings(keys: Keys, url: str) -> dict[str, object]:
     }
 
 
+async def _begin(connection: AsyncConnection) -> AsyncTransaction:
+    return await connection.begin()
+
+
 @asynccontextmanager
 async def isolated(app: FastAPI, base_url: str) -> AsyncIterator[httpx.AsyncClient]:
     """An HTTP client on ``app`` whose every write is rolled back at the end.
@@ -106,7 +110,10 @@ async def isolated(app: FastAPI, base_url: str) -> AsyncIterator[httpx.AsyncClie
     db: Database = app.state.db
     original = db.sessions
     async with db.engine.connect() as connection:
-        outer = await connection.begin()
+        # Begun in a task of its own: the outer transaction is the test's, not the requests'
+        # (which run in the test's task and join it through savepoints), so the guard against
+        # network calls inside a transaction sees each request's own savepoint only.
+        outer = await asyncio.create_task(_begin(connection))
         db.sessions = async_sessionmaker(
             bind=connection, class_=AsyncSession, expire_on_commit=False,
             join_transaction_mode="create_savepoint",

@@ -172,3 +172,11 @@ async def test_health(gateway: httpx.AsyncClient) -> None:
     ready = await gateway.get("/readyz")
     assert ready.status_code == 200
     assert ready.headers["x-request-id"]
+
+
+@pytest.mark.parametrize("field", ["client_id", "client_secret", "scope"])
+async def test_nul_in_the_token_form_is_422(gateway: httpx.AsyncClient, field: str) -> None:
+    form = {"grant_type": "client_credentials", "client_id": "demo-client", "client_secret": "s" * 40, field: "a\x00b"}
+    r = await gateway.post("/oauth/token", data=form)
+    assert r.status_code == 422, r.text
+    assert r.headers["content-type"] == "application/problem+json"
