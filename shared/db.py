@@ -294,3 +294,19 @@ def service_metadata(tables: Iterable[Table]) -> MetaData:
     for table in tables:
         table.to_metadata(metadata)
     return metadata
+
+
+async def end_read_transaction(session: AsyncSession) -> None:
+    """End the session's transaction before calling another service over HTTP, on every database.
+
+    No network call waits inside an open transaction: it would hold a snapshot, and locks or
+    (SQLite) the write lock, for as long as the other service takes. Only a transaction that
+    has not written may be ended here (ending it loses nothing); one that has written is a
+    programming error, because a request's writes belong to one transaction: gather what
+    other services know before the first write.
+    """
+    if not session.in_transaction():
+        return
+    if session.info.get("wrote") or session.new or session.dirty or session.deleted:
+        raise RuntimeError("call other services before the request's first write, not inside its transaction")
+    await session.commit()

@@ -13,12 +13,14 @@ import logging
 import random
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 import httpx
 from fastapi import Depends, Request
+from sqlalchemy import or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -120,17 +122,56 @@ OutboxDep = Annotated[Outbox, Depends()]
 
 # --- Relaying --------------------------------------------------------------------
 
-def backoff_seconds(attempts: int, cap: float = 300.0) -> float:
-    """Exponential backoff with full jitter: 1 s, 2 s, 4 s ... capped, randomised."""
+BACKOFF_CAP_SECONDS = 1800.0
+MAX_ATTEMPTS = 75
+LEASE_SECONDS = 120.0
+
+
+def backoff_seconds(attempts: int, cap: float = BACKOFF_CAP_SECONDS) -> float:
+    """Exponential backoff with jitter: 1 s, 2 s, 4 s ... up to ``cap``, each randomised to [half, whole]."""
     base: float = min(cap, 2.0 ** max(0, attempts - 1))
     return base / 2 + random.uniform(0, base / 2)  # noqa: S311 - jitter, not security
+
+
+def retry_horizon(max_attempts: int, cap: float = BACKOFF_CAP_SECONDS) -> tuple[float, float, float]:
+    """Seconds from a delivery's first attempt to its last one: (shortest, typical, longest) with jitter.
+
+    A subscriber that is down for less than the shortest horizon loses nothing; after the
+    longest, the delivery is a dead letter waiting for a replay.
+    """
+    whole = sum(min(cap, 2.0 ** (k - 1)) for k in range(1, max_attempts))
+    return whole / 2, whole * 3 / 4, whole
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """A delivery this relay holds a lease on, with what it sends (read before the claim commits)."""
+
+    delivery_id: uuid.UUID
+    message_id: uuid.UUID
+    event_type: str
+    subscriber: str
+    payload: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    attempted_at: datetime
+    status_code: int | None
+    error: str | None
+    duration_ms: float
 
 
 class OutboxRelay:
     """Delivers due outbox rows as signed HTTP POSTs, recording every attempt.
 
-    Safe to run in every replica: on PostgreSQL rows are claimed with
-    ``FOR UPDATE SKIP LOCKED``, so two relays never send the same row at once.
+    No database transaction is open while it waits on a subscriber: it claims a batch in
+    one short transaction (a lease: ``leased_until``, ``lease_owner``; on PostgreSQL the
+    rows are picked with ``FOR UPDATE SKIP LOCKED``, so relays in several replicas never
+    claim the same row), sends outside any transaction, then records each result in
+    another short transaction. A relay that dies mid-batch leaves leases that run out,
+    and the rows are claimed again; consumers are idempotent on ``webhook-id``, so a
+    resend after a crash changes nothing.
     """
 
     def __init__(
@@ -139,63 +180,139 @@ class OutboxRelay:
         secret: str,
         client: httpx.AsyncClient,
         *,
-        max_attempts: int = 8,
+        max_attempts: int = MAX_ATTEMPTS,
+        backoff_cap: float = BACKOFF_CAP_SECONDS,
+        lease_seconds: float = LEASE_SECONDS,
         batch_size: int = 50,
+        clock: Callable[[], datetime] = utcnow,
+        owner: str | None = None,
     ) -> None:
         self.db = db
         self.secret = secret
         self.client = client
         self.max_attempts = max_attempts
+        self.backoff_cap = backoff_cap
+        self.lease = timedelta(seconds=lease_seconds)
         self.batch_size = batch_size
+        self.clock = clock
+        self.owner = owner or f"relay-{uuid.uuid4().hex[:12]}"
 
     async def run_once(self) -> int:
         """Send one batch of due deliveries; returns how many were attempted."""
+        claimed, deadline = await self.claim()
+        # Stop with time to spare: a send may take a while, and past the deadline another
+        # relay may claim the row (a duplicate the consumer would ignore, but a waste).
+        stop_at = deadline - self.lease / 4
+        sent = 0
+        for index, item in enumerate(claimed):
+            if self.clock() >= stop_at:
+                await self.release([c.delivery_id for c in claimed[index:]])
+                break
+            outcome = await self.send(item)
+            await self.record(item, outcome)
+            sent += 1
+        return sent
+
+    async def claim(self) -> tuple[list[Claimed], datetime]:
+        """Lease up to a batch of due deliveries, in one short transaction."""
+        now = self.clock()
+        until = now + self.lease
         async with self.db.sessions() as session:
-            stmt = (
-                select(OutboxDelivery, OutboxMessage)
+            due = (
+                select(OutboxDelivery.id)
                 .join(OutboxMessage, col(OutboxMessage.id) == col(OutboxDelivery.message_id))
-                .where(OutboxDelivery.status == "pending", col(OutboxDelivery.next_attempt_at) <= utcnow())
+                .where(
+                    OutboxDelivery.status == "pending",
+                    col(OutboxDelivery.next_attempt_at) <= now,
+                    or_(col(OutboxDelivery.leased_until).is_(None), col(OutboxDelivery.leased_until) <= now),
+                )
                 .order_by(col(OutboxMessage.occurred_at), col(OutboxDelivery.id))
                 .limit(self.batch_size)
             )
             if self.db.is_postgres:
-                stmt = stmt.with_for_update(skip_locked=True, of=OutboxDelivery)
-            rows = (await session.exec(stmt)).all()
-            for delivery, message in rows:
-                await self._deliver(session, delivery, message)
+                due = due.with_for_update(skip_locked=True, of=OutboxDelivery)
+            ids = list((await session.exec(due)).all())
+            if not ids:
+                await session.commit()
+                return [], until
+            await session.exec(
+                update(OutboxDelivery).where(col(OutboxDelivery.id).in_(ids))
+                .values(leased_until=until, lease_owner=self.owner)
+            )
+            rows = (await session.exec(
+                select(OutboxDelivery, OutboxMessage)
+                .join(OutboxMessage, col(OutboxMessage.id) == col(OutboxDelivery.message_id))
+                .where(col(OutboxDelivery.id).in_(ids))
+                .order_by(col(OutboxMessage.occurred_at), col(OutboxDelivery.id))
+            )).all()
+            claimed = [Claimed(d.id, m.id, m.event_type, d.subscriber, dict(m.payload)) for d, m in rows]
             await session.commit()
-            return len(rows)
+        return claimed, until
 
-    async def _deliver(self, session: AsyncSession, delivery: OutboxDelivery, message: OutboxMessage) -> None:
-        body = json.dumps(message.payload, separators=(",", ":")).encode()
-        headers = webhook_headers(self.secret, str(message.id), body)
+    async def release(self, delivery_ids: list[uuid.UUID]) -> None:
+        """Give back leases this relay will not use (due again at once for any relay)."""
+        async with self.db.sessions() as session:
+            await session.exec(
+                update(OutboxDelivery)
+                .where(col(OutboxDelivery.id).in_(delivery_ids), col(OutboxDelivery.lease_owner) == self.owner)
+                .values(leased_until=None, lease_owner=None)
+            )
+            await session.commit()
+
+    async def send(self, item: Claimed) -> Outcome:
+        """One signed POST. Called with no database transaction open."""
+        body = json.dumps(item.payload, separators=(",", ":")).encode()
+        headers = webhook_headers(self.secret, str(item.message_id), body)
         if tp := current_traceparent():
             headers["traceparent"] = tp
         started = time.perf_counter()
         status_code: int | None = None
         error: str | None = None
         try:
-            response = await self.client.post(delivery.subscriber, content=body, headers=headers)
+            response = await self.client.post(item.subscriber, content=body, headers=headers)
             status_code = response.status_code
             if not 200 <= status_code < 300:
                 error = f"HTTP {status_code}"
         except httpx.HTTPError as exc:
             error = type(exc).__name__
+        return Outcome(self.clock(), status_code, error, round((time.perf_counter() - started) * 1000, 2))
+
+    async def record(self, item: Claimed, outcome: Outcome) -> None:
+        """The attempt row and the delivery's new state, in one short transaction."""
+        async with self.db.sessions() as session:
+            stmt = select(OutboxDelivery).where(
+                OutboxDelivery.id == item.delivery_id, OutboxDelivery.lease_owner == self.owner,
+            ).execution_options(populate_existing=True)
+            if self.db.is_postgres:
+                stmt = stmt.with_for_update()
+            delivery = (await session.exec(stmt)).first()
+            session.add(DeliveryAttempt(
+                delivery_id=item.delivery_id, attempted_at=outcome.attempted_at, status_code=outcome.status_code,
+                error=outcome.error, duration_ms=outcome.duration_ms,
+            ))
+            if delivery is None:
+                # Our lease ran out and another relay holds the row now: it decides the state.
+                log.warning("delivery lease lost", extra={"delivery_id": str(item.delivery_id)})
+                await session.commit()
+                return
+            self._apply(delivery, outcome, item.event_type)
+            session.add(delivery)
+            await session.commit()
+
+    def _apply(self, delivery: OutboxDelivery, outcome: Outcome, event_type: str) -> None:
+        now = outcome.attempted_at
         delivery.attempts += 1
-        now = utcnow()
-        session.add(DeliveryAttempt(
-            delivery_id=delivery.id, attempted_at=now, status_code=status_code, error=error,
-            duration_ms=round((time.perf_counter() - started) * 1000, 2),
-        ))
-        if error is None:
+        delivery.leased_until = delivery.lease_owner = None
+        # After a replay the budget and the backoff start again; the attempt count keeps the history.
+        tries = delivery.attempts - delivery.attempts_before_replay
+        if outcome.error is None:
             delivery.status, delivery.delivered_at, delivery.last_error = "delivered", now, None
-        elif delivery.attempts >= self.max_attempts:
-            delivery.status, delivery.last_error = "dead", error
-            log.warning("delivery dead-lettered", extra={"delivery_id": str(delivery.id), "event_type": message.event_type})
+        elif tries >= self.max_attempts:
+            delivery.status, delivery.last_error, delivery.dead_at = "dead", outcome.error, now
+            log.warning("delivery dead-lettered", extra={"delivery_id": str(delivery.id), "event_type": event_type})
         else:
-            delivery.last_error = error
-            delivery.next_attempt_at = now + timedelta(seconds=backoff_seconds(delivery.attempts))
-        session.add(delivery)
+            delivery.last_error = outcome.error
+            delivery.next_attempt_at = now + timedelta(seconds=backoff_seconds(tries, self.backoff_cap))
 
     async def run_forever(self, interval: float) -> None:
         while True:

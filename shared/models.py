@@ -49,18 +49,37 @@ class OutboxMessage(SQLModel, table=True):
 
 
 class OutboxDelivery(SQLModel, table=True):
-    """One message to one subscriber; the relay works through the due ones."""
+    """One message to one subscriber; the relay works through the due ones.
+
+    ``status`` is ``pending``, ``delivered`` or ``dead`` (retries used up; an admin may
+    replay it). A relay claims a pending row by writing a lease (``leased_until``,
+    ``lease_owner``) in a short transaction and sends outside any transaction; a lease
+    that runs out (the relay died) makes the row claimable again.
+    """
 
     __tablename__ = "outbox_delivery"
-    __table_args__ = (Index("ix_outbox_delivery_due", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_outbox_delivery_due", "status", "next_attempt_at"),
+        Index("ix_outbox_delivery_dead", "status", "dead_at"),
+    )
     id: uuid.UUID = uuid_pk()
     message_id: uuid.UUID = Field(foreign_key="outbox_message.id", index=True)
     subscriber: str = Field(max_length=500)
     status: str = Field(default="pending", max_length=20)
+    #: Every attempt ever made (replays included); each one is a DeliveryAttempt row.
     attempts: int = 0
     next_attempt_at: datetime = utc_column()
     last_error: str | None = Field(default=None, max_length=500)
     delivered_at: datetime | None = utc_column(nullable=True)
+    leased_until: datetime | None = utc_column(nullable=True)
+    lease_owner: str | None = Field(default=None, max_length=100)
+    dead_at: datetime | None = utc_column(nullable=True)
+    #: Replays by an administrator: how many, the last one's time and client, and the attempt
+    #: count at that moment (the retry budget and backoff start again from there).
+    replays: int = 0
+    replayed_at: datetime | None = utc_column(nullable=True)
+    replayed_by: str | None = Field(default=None, max_length=100)
+    attempts_before_replay: int = 0
 
 
 class DeliveryAttempt(SQLModel, table=True):

@@ -19,10 +19,12 @@ from shared.errors import PROBLEM_SCHEMA, ServiceUnavailable, install_problem_ha
 from shared.events import OutboxRelay
 from shared.logs import configure_logging
 from shared.middleware import BodyGuardMiddleware, RequestContextMiddleware
+from shared.outbox_api import outbox_router
 from shared.settings import ServiceSettings
 from shared.tokens import TokenVerifier
 
 health = APIRouter(tags=["health"])
+OUTBOX_TAG = {"name": "outbox", "description": "Administrators: this service's dead-lettered event deliveries, listed and replayed (scope `admin`)."}
 
 
 @health.get("/livez", summary="Liveness", responses={200: {"content": {"application/json": {"example": {"status": "ok"}}}}})
@@ -75,7 +77,10 @@ def build_service_app(
         client = httpx.AsyncClient(timeout=httpx.Timeout(5.0, connect=2.0))
         if settings.relay_enabled and settings.outbox_subscribers:
             relay = OutboxRelay(app.state.db, settings.webhook_secret, client,
-                                max_attempts=settings.outbox_max_attempts)
+                                max_attempts=settings.outbox_max_attempts,
+                                backoff_cap=settings.outbox_backoff_cap_seconds,
+                                lease_seconds=settings.outbox_lease_seconds,
+                                batch_size=settings.outbox_batch_size)
             app.state.relay = relay
             relay_task = asyncio.create_task(relay.run_forever(settings.outbox_poll_seconds))
         try:
@@ -88,6 +93,8 @@ def build_service_app(
             await client.aclose()
             await app.state.db.dispose()
 
+    if tags is not None:
+        tags = [*tags, OUTBOX_TAG]
     app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan, openapi_tags=tags)
     app.state.settings = settings
     app.state.db = Database(settings.effective_database_url)
@@ -96,6 +103,7 @@ def build_service_app(
     app.include_router(health)
     for router in routers:
         app.include_router(router, prefix="/v1")
+    app.include_router(outbox_router(settings.service_name), prefix="/v1")
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins,
                            allow_methods=["GET", "POST", "PATCH"], allow_headers=["*"], expose_headers=["ETag", "Link", "X-Request-ID"])

@@ -40,7 +40,16 @@ class ServiceSettings(BaseSettings):
     #: Where this service's outbox delivers events (other services' /v1/events).
     outbox_subscribers: list[str] = Field(default_factory=list)
     outbox_poll_seconds: float = 1.0
-    outbox_max_attempts: int = 8
+    #: Attempts before a delivery is dead-lettered. With the backoff cap below the retries of
+    #: one delivery span about 24 hours (16-32 h with jitter: ``shared.events.retry_horizon``),
+    #: so a subscriber may be down for most of a day without losing an event.
+    outbox_max_attempts: int = Field(default=75, ge=1)
+    #: The longest wait between two attempts (the backoff doubles from 1 s up to this).
+    outbox_backoff_cap_seconds: float = Field(default=1800.0, ge=1)
+    #: How long a relay owns the deliveries it claimed; a relay that dies leaves them to the
+    #: next relay once this runs out. It stops sending from a batch before its lease ends.
+    outbox_lease_seconds: float = Field(default=120.0, ge=10)
+    outbox_batch_size: int = Field(default=50, ge=1, le=1000)
     relay_enabled: bool = True
     max_body_bytes: int = 1_048_576
     default_page_size: int = 50

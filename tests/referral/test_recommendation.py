@@ -11,7 +11,9 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
+from sqlalchemy import event
 from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.referral.domain.evidence import ToolkitResults, gather
 from services.referral.domain.threshold_models import engine_facts, outcome_ids, reference_model
@@ -345,3 +347,86 @@ async def test_child_facts_never_guess() -> None:
     assert "child.is_unborn" not in hidden.facts
     assert hidden.facts[fact_key("household.parental_factor", {"factor": "substance_misuse"})] is True
     assert "child.is_unborn: the child's record is not visible to your agency" in hidden.missing
+
+
+class WatchingAssessment(AssessmentStub):
+    """Notes, at the moment of each call, whether any referral session had a transaction open
+    and which row-locking statements had run before it."""
+
+    def __init__(self, app: FastAPI) -> None:
+        super().__init__()
+        self.sessions: list[AsyncSession] = []
+        self.statements: list[str] = []
+        self.at_call: list[tuple[bool, int]] = []
+        db = app.state.db
+        factory = db.sessions
+
+        def sessions(*args: Any, **kwargs: Any) -> AsyncSession:
+            session = factory(*args, **kwargs)
+            self.sessions.append(session)
+            return session
+
+        db.sessions = sessions
+        self._restore = lambda: setattr(db, "sessions", factory)
+
+        def note(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+            self.statements.append(statement)
+
+        event.listen(db.engine.sync_engine, "before_cursor_execute", note)
+        self._unlisten = lambda: event.remove(db.engine.sync_engine, "before_cursor_execute", note)
+
+    def handle(self, request: httpx.Request) -> httpx.Response:
+        open_tx = any(s.in_transaction() for s in self.sessions)
+        self.at_call.append((open_tx, len(self.statements)))
+        return super().handle(request)
+
+    def locks(self) -> list[int]:
+        return [i for i, s in enumerate(self.statements) if "FOR UPDATE" in s.upper()]
+
+    def close(self) -> None:
+        self._restore()
+        self._unlisten()
+
+
+@pytest.fixture
+async def watching(referral: httpx.AsyncClient, referral_app: FastAPI) -> AsyncIterator[WatchingAssessment]:
+    stub = WatchingAssessment(referral_app)
+    client = stub.client()
+    referral_app.state.assessment_client = client
+    try:
+        yield stub
+    finally:
+        referral_app.state.assessment_client = None
+        stub.close()
+        await client.aclose()
+
+
+async def test_the_recommendation_asks_assessment_with_no_transaction_open(
+    case: Case, watching: WatchingAssessment,
+) -> None:
+    referral_id = await case.refer()
+    watching.results[case.child["id"]] = [gcp2_result(physical_care=4)]
+    r = await case.recommend(referral_id)
+    assert r.status_code == 200, r.text
+    assert r.json()["recommended_level"] == "2b"  # the evidence fetched first is the evidence used
+    [(open_tx, _)] = watching.at_call
+    assert not open_tx, "a referral transaction was open while the assessment service was called"
+
+
+async def test_the_decision_asks_assessment_before_it_locks_the_referral(
+    referral: httpx.AsyncClient, case: Case, watching: WatchingAssessment, referral_app: FastAPI,
+) -> None:
+    """No recommendation yet: the decision computes one, asking for the toolkit results before
+    it takes the referral's row lock (PostgreSQL) or any write lock (SQLite), never while holding it."""
+    referral_id = await case.refer()
+    watching.results[case.child["id"]] = [gcp2_result(physical_care=4)]
+    r = await referral.post(f"/v1/referrals/{referral_id}/decision",
+                            json=decision_body("2b", "early_help_assessment"), headers=case.headers(case.csc, '"1"'))
+    assert r.status_code == 200, r.text
+    assert r.json()["decision"]["recommended_level"] == "2b"
+    [(open_tx, statements_before)] = watching.at_call
+    assert not open_tx, "a referral transaction was open while the assessment service was called"
+    if referral_app.state.db.is_postgres:
+        locks = watching.locks()
+        assert locks, "the decision locks the referral"
+        assert all(i >= statements_before for i in locks), "the referral was locked before the call"

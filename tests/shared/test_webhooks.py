@@ -34,4 +34,5 @@ def test_tampered_or_stale_events_are_refused(mutate: str) -> None:
 def test_backoff_grows_and_is_capped() -> None:
     assert all(0.5 <= backoff_seconds(1) <= 1.0 for _ in range(20))
     assert all(4.0 <= backoff_seconds(4) <= 8.0 for _ in range(20))
-    assert all(backoff_seconds(30) <= 300 for _ in range(20))
+    assert all(900 <= backoff_seconds(30) <= 1800 for _ in range(20))  # the default cap: 30 min
+    assert all(150 <= backoff_seconds(30, cap=300) <= 300 for _ in range(20))

@@ -6,9 +6,11 @@ import re
 
 # The trajectory and toolkit results are assessment's views of a child, though the paths sit under /v1/children.
 _TRAJECTORY = re.compile(r"^/v1/children/[^/]+/(?:trajectory|latest-results)(?:/.*)?$")
+# Each service serves its own outbox's dead letters under /v1/outbox/<its name>.
 _PREFIXES: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("assessment", ("/v1/toolkits", "/v1/assessments")),
-    ("reporting", ("/v1/events", "/v1/datasets", "/v1/dashboard", "/v1/exports")),
+    ("assessment", ("/v1/toolkits", "/v1/assessments", "/v1/outbox/assessment")),
+    ("reporting", ("/v1/events", "/v1/datasets", "/v1/dashboard", "/v1/exports", "/v1/outbox/reporting")),
+    ("referral", ("/v1/outbox/referral",)),
 )
 DEFAULT_SERVICE = "referral"
 SERVICES = ("referral", "assessment", "reporting")

@@ -26,7 +26,13 @@ from services.referral.domain.clocks import local_date
 from services.referral.domain.codes import REFERENCE, agency_types
 from services.referral.domain.episodes import Journeys
 from services.referral.domain.errors import AgencyNotRegistered, ChildNotFound
-from services.referral.domain.evidence import AssessmentService, gather, needs_toolkit
+from services.referral.domain.evidence import (
+    ASSESSMENT_UNAVAILABLE,
+    AssessmentService,
+    ToolkitResults,
+    gather,
+    needs_toolkit,
+)
 from services.referral.domain.journey import PRE_BIRTH_WINDOW
 from services.referral.domain.threshold_models import ThresholdModels, outcome_labels, parsed
 from services.referral.domain.thresholds import ThresholdModel, recommend
@@ -40,7 +46,7 @@ from services.referral.models import (
 from services.referral.queries.referrals import EvidenceQueries, ReferralQueries
 from services.referral.schemas.referrals import DecisionCreate, FeedbackCreate, ReferralCreate
 from shared.audit import Audit
-from shared.db import release_read_snapshot, utcnow
+from shared.db import end_read_transaction, utcnow
 from shared.errors import Forbidden, IllegalTransition, NotFound, Unprocessable
 from shared.etag import check_version
 from shared.events import Outbox
@@ -244,7 +250,8 @@ class Referrals:
     async def recommend(self, who: Principal, referral_id: uuid.UUID, token: str) -> StoredRecommendation:
         """Evaluate the active threshold model for the referral and store what it saw."""
         referral = await self._visible(who, referral_id)
-        stored = await self._recommend(who, referral, token)
+        toolkit = await self._toolkit_first(referral, token)
+        stored = await self._recommend(who, referral, toolkit)
         self.audit.record(who, "create", "recommendation", [referral.child_id])
         return stored
 
@@ -255,13 +262,28 @@ class Referrals:
         self.audit.record(who, "list", "recommendation", [referral.child_id])
         return [StoredRecommendation(r, models[r.threshold_model_id], parsed(models[r.threshold_model_id])) for r in rows]
 
-    async def _recommend(self, who: Principal, referral: Referral, token: str) -> StoredRecommendation:
+    async def _toolkit_first(self, referral: Referral, token: str, *, unless_advised: bool = False) -> ToolkitResults | None:
+        """The child's toolkit results, when the model in force reads them, asked of the assessment
+        service before this request takes a lock or writes anything: the read-only transaction
+        so far is ended first, so no database transaction waits on the other service.
+        ``unless_advised``: not asked when the referral already has advice from that model."""
+        model_id, model = await self.models.peek(self.partnership_id)
+        if model is None or not needs_toolkit(model):
+            return None
+        if unless_advised and model_id is not None:
+            latest = await self.queries.latest_recommendation(referral.id)
+            if latest is not None and latest.threshold_model_id == model_id:
+                return None
+        await end_read_transaction(self.queries.session)
+        return await self.assessment.latest_results(referral.child_id, token)
+
+    async def _recommend(self, who: Principal, referral: Referral, toolkit: ToolkitResults | None) -> StoredRecommendation:
         model_row, model = await self.models.active(self.partnership_id)
         child = await self.queries.child_visible(who, referral.child_id)
-        toolkit = None
-        if needs_toolkit(model):
-            await release_read_snapshot(self.queries.session)
-            toolkit = await self.assessment.latest_results(referral.child_id, token)
+        if toolkit is None and needs_toolkit(model):
+            # Another model was activated since the results were asked for: never call out from
+            # inside this transaction, name the facts missing instead.
+            toolkit = ToolkitResults(unavailable=f"{ASSESSMENT_UNAVAILABLE} (the threshold model changed during the request)")
         evidence = await gather(model, who=who, referral=referral, child=child, store=self.evidence,
                                 toolkit=toolkit, now=utcnow())
         result = recommend(model, evidence.facts, evidence.missing)
@@ -286,11 +308,12 @@ class Referrals:
         """The qualified manager's decision; it may open (or join) the child's children in need episode."""
         if not await self._is_full_access(who):
             raise DecisionByCscOnly("Threshold decisions are recorded by children's social care.")
+        seen = await self._visible(who, referral_id)
+        _check_decidable(seen, version)  # refused early, before asking another service
+        # A recommendation may be needed: ask the assessment service before locking the referral.
+        toolkit = await self._toolkit_first(seen, token, unless_advised=True)
         referral = await self._visible(who, referral_id, for_update=True)
-        check_version(referral.version, version)
-        if referral.status != RECEIVED:
-            raise IllegalTransition(f"This referral was decided on {referral.decided_at}; a referral takes one decision.",
-                                    rule="one-decision")
+        _check_decidable(referral, version)  # again under the lock: another decision may have come first
         decided_at = body.decided_at.astimezone(UTC) if body.decided_at else utcnow()
         model_row, model = await self.models.active(self.partnership_id)
         problems: list[dict[str, str]] = []
@@ -310,7 +333,7 @@ class Referrals:
         latest = await self.queries.latest_recommendation(referral.id)
         if latest is None or latest.threshold_model_id != model_row.id:
             # Decide against advice from the model in force now, never a superseded one.
-            latest = (await self._recommend(who, referral, token)).row
+            latest = (await self._recommend(who, referral, toolkit)).row
         overridden = body.level != latest.recommended_level
         if overridden and not body.override_reason:
             raise OverrideReasonRequired(
@@ -390,6 +413,13 @@ class Referrals:
                                child_id=referral.child_id, sent_at=sent_at.isoformat(),
                                on_time=referral.feedback_due_date is None or sent_at.date() <= referral.feedback_due_date)
         return Shown(referral, True)
+
+
+def _check_decidable(referral: Referral, version: int) -> None:
+    check_version(referral.version, version)
+    if referral.status != RECEIVED:
+        raise IllegalTransition(f"This referral was decided on {referral.decided_at}; a referral takes one decision.",
+                                rule="one-decision")
 
 
 def _check_birth(child: Child, neglect_types: list[str], received: date, problems: list[dict[str, str]]) -> None:

@@ -146,6 +146,21 @@ class ThresholdModels:
         row = await ensure_active(self.queries, partnership_id)
         return row, parsed(row)
 
+    async def peek(self, partnership_id: str) -> tuple[uuid.UUID | None, ThresholdModel | None]:
+        """The model ``active`` would give, read without writing: the active row's id and model,
+        or (None, the reference model) before its first use loads it. None when there is neither
+        (``active`` then refuses)."""
+        row = await self.queries.active(partnership_id)
+        if row is not None:
+            return row.id, parsed(row)
+        data = reference_model(partnership_id)
+        if data is None:
+            return None, None
+        try:
+            return None, parse_model(data, outcome_ids(), engine_facts())
+        except InvalidThresholdModel:
+            return None, None
+
 
     async def versions(self, ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, ThresholdModelVersion]:
         return await self.queries.by_ids(ids)

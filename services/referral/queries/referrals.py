@@ -109,8 +109,11 @@ class ReferralQueries:
 
     async def get(self, who: Principal, referral_id: uuid.UUID, *, for_update: bool = False) -> Referral | None:
         stmt = self._visible_to(who).where(Referral.id == referral_id)
-        if for_update and self.session.bind.dialect.name == "postgresql":  # type: ignore[union-attr]
-            stmt = stmt.with_for_update(of=Referral)
+        if for_update:
+            # Read afresh: the same row may have been loaded in an earlier (ended) transaction.
+            stmt = stmt.execution_options(populate_existing=True)
+            if self.session.bind.dialect.name == "postgresql":  # type: ignore[union-attr]
+                stmt = stmt.with_for_update(of=Referral)
         return (await self.session.exec(stmt)).first()
 
     async def page(
