@@ -246,21 +246,22 @@ def _forget_write(session: Session, transaction: Any) -> None:
         session.info.pop("wrote", None)
 
 
-async def release_read_snapshot(session: AsyncSession) -> None:
-    """End a transaction that has only read, before waiting on another service.
+async def end_read_transaction(session: AsyncSession) -> None:
+    """End a transaction that has only read, before calling another service over HTTP.
 
     No transaction stays open over the network (``check_no_transaction``): on SQLite it would
     hold the database's write lock (every transaction begins IMMEDIATE) and deadlock when the
     other service calls back into this one; on PostgreSQL it would hold its snapshot and any
     row locks. Ending a read-only transaction loses nothing, but rows read before it must be
     read again (with their lock) before they are changed. A transaction that has written is
-    left alone, so one request's writes stay in one transaction: such code must gather what
-    it needs from other services before it writes.
+    left open, so one request's writes stay in one transaction, and the guard then reports the
+    call: such code must gather what it needs from other services before its first write.
     """
+    if not session.in_transaction():
+        return
     if session.info.get("wrote") or session.new or session.dirty or session.deleted:
         return
-    if session.in_transaction():
-        await session.commit()
+    await session.commit()
 
 
 def get_database(request: Request) -> Database:
@@ -294,19 +295,3 @@ def service_metadata(tables: Iterable[Table]) -> MetaData:
     for table in tables:
         table.to_metadata(metadata)
     return metadata
-
-
-async def end_read_transaction(session: AsyncSession) -> None:
-    """End the session's transaction before calling another service over HTTP, on every database.
-
-    No network call waits inside an open transaction: it would hold a snapshot, and locks or
-    (SQLite) the write lock, for as long as the other service takes. Only a transaction that
-    has not written may be ended here (ending it loses nothing); one that has written is a
-    programming error, because a request's writes belong to one transaction: gather what
-    other services know before the first write.
-    """
-    if not session.in_transaction():
-        return
-    if session.info.get("wrote") or session.new or session.dirty or session.deleted:
-        raise RuntimeError("call other services before the request's first write, not inside its transaction")
-    await session.commit()

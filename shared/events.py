@@ -26,7 +26,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from shared.context import current_traceparent
-from shared.db import Database, SessionDep, utcnow
+from shared.db import Database, SessionDep, check_no_transaction, utcnow
 from shared.errors import Unauthorized
 from shared.models import DeliveryAttempt, InboxEvent, OutboxDelivery, OutboxMessage
 
@@ -265,6 +265,7 @@ class OutboxRelay:
         headers = webhook_headers(self.secret, str(item.message_id), body)
         if tp := current_traceparent():
             headers["traceparent"] = tp
+        check_no_transaction("an event subscriber")
         started = time.perf_counter()
         status_code: int | None = None
         error: str | None = None

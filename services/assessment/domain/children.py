@@ -17,7 +17,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.assessment.domain.errors import ChildCheckRefused, ChildNotFound, ReferralUnavailable
 from shared.context import current_request_id, current_traceparent
-from shared.db import check_no_transaction, release_read_snapshot
+from shared.db import check_no_transaction, end_read_transaction
 
 
 class ChildDirectory:
@@ -58,7 +58,7 @@ class ChildDirectory:
             return
         url = f"{self.base_url}/v1/children/{child_id}"
         if self.session is not None:
-            await release_read_snapshot(self.session)
+            await end_read_transaction(self.session)
         check_no_transaction("the referral service")
         try:
             # The overall deadline covers transports that ignore httpx's own timeouts.

@@ -21,6 +21,7 @@ from services.referral.domain.calendar import add_months
 from services.referral.domain.thresholds import COMBINATORS, ThresholdModel, fact_key
 from services.referral.models import Child, Referral
 from shared.context import current_request_id, current_traceparent
+from shared.db import check_no_transaction
 from shared.tokens import Principal
 
 #: Parameters each fact needs (required, optional): a model naming others is refused on publication.
@@ -113,6 +114,7 @@ class AssessmentService:
             headers["X-Request-ID"] = rid
         if tp := current_traceparent():
             headers["traceparent"] = tp
+        check_no_transaction("the assessment service")
         try:
             if self.client is not None:
                 response = await self.client.get(url, headers=headers, timeout=self.timeout)
