@@ -21,7 +21,7 @@ from services.referral.queries.journey import JourneyQueries
 from services.referral.schemas.children import BirthRecord, ChildCreate, ChildUpdate, DeathRecord
 from shared.audit import Audit
 from shared.db import utcnow
-from shared.etag import check_version
+from shared.etag import Precondition, check_version
 from shared.events import Outbox
 from shared.pagination import PageParams
 from shared.tokens import Principal
@@ -79,7 +79,7 @@ class Children:
         await self.outbox.emit("child.registered", agency_id=who.agency_id, **census_facts(child))
         return child, body.external_ref
 
-    async def _for_change(self, who: Principal, child_id: uuid.UUID, version: int) -> Child:
+    async def _for_change(self, who: Principal, child_id: uuid.UUID, version: Precondition) -> Child:
         child = await self.queries.get(who, child_id)
         if child is None:
             raise ChildNotFound(f"No child {child_id} visible to your agency.")
@@ -92,7 +92,7 @@ class Children:
         self.queries.session.add(child)
         self.audit.record(who, "update", "child", [child.id])
 
-    async def update(self, who: Principal, child_id: uuid.UUID, version: int, body: ChildUpdate) -> tuple[Child, str | None]:
+    async def update(self, who: Principal, child_id: uuid.UUID, version: Precondition, body: ChildUpdate) -> tuple[Child, str | None]:
         """Correct or complete what is known about a child (If-Match on its version)."""
         child = await self._for_change(who, child_id, version)
         changes = body.model_dump(exclude_unset=True)
@@ -117,7 +117,7 @@ class Children:
         refs = await self.queries.external_refs(who, [child.id])
         return child, refs.get(child.id)
 
-    async def record_birth(self, who: Principal, child_id: uuid.UUID, version: int, body: BirthRecord) -> tuple[Child, str | None]:
+    async def record_birth(self, who: Principal, child_id: uuid.UUID, version: Precondition, body: BirthRecord) -> tuple[Child, str | None]:
         """An unborn child is born: the birth date replaces the expected date."""
         child = await self._for_change(who, child_id, version)
         if child.birth_date is not None:
@@ -132,7 +132,7 @@ class Children:
         refs = await self.queries.external_refs(who, [child.id])
         return child, refs.get(child.id)
 
-    async def record_death(self, who: Principal, child_id: uuid.UUID, version: int,
+    async def record_death(self, who: Principal, child_id: uuid.UUID, version: Precondition,
                            body: DeathRecord) -> tuple[Child, str | None]:
         """Record a child's death. Refused when plan activity is recorded after it (DfE 8915)."""
         child = await self._for_change(who, child_id, version)
