@@ -18,7 +18,13 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
 
 from shared.db import Database
-from shared.errors import PROBLEM_SCHEMA, DomainError, ServiceUnavailable, add_problems, install_problem_handlers
+from shared.errors import (
+    PROBLEM_SCHEMA,
+    DomainError,
+    ServiceUnavailable,
+    add_problems,
+    install_problem_handlers,
+)
 from shared.events import OutboxRelay
 from shared.logs import configure_logging
 from shared.middleware import BodyGuardMiddleware, RequestContextMiddleware

@@ -13,6 +13,7 @@ from services.referral.domain.errors import (
     ChildNotFound,
     DuplicateChildId,
     DuplicateExternalRef,
+    DuplicateNhsNumber,
     UnbornChildRule,
 )
 from services.referral.models import Child, ChildExternalRef, Involvement
@@ -64,6 +65,8 @@ class Children:
             raise DuplicateExternalRef("Your agency already uses this external reference for a child.")
         if body.la_child_id and await self.queries.la_child_id_taken(body.la_child_id):
             raise DuplicateChildId("Another child already has this LA child id.")
+        if body.nhs_number:
+            await self._refuse_visible_duplicate(who, body.nhs_number)
         child = Child(
             **body.model_dump(exclude={"external_ref"}, exclude_none=True),
             created_by_agency_id=who.agency_id,
@@ -78,6 +81,21 @@ class Children:
         self.audit.record(who, "create", "child", [child.id])
         await self.outbox.emit("child.registered", agency_id=who.agency_id, **census_facts(child))
         return child, body.external_ref
+
+    async def _refuse_visible_duplicate(self, who: Principal, nhs_number: str, child_id: uuid.UUID | None = None) -> None:
+        """409 when the caller can already see another child with this NHS number.
+
+        A child the caller may not see is never mentioned, not even by a different answer:
+        the registration goes ahead exactly as for an NHS number nobody holds, and children's
+        social care, who sees both records, reconciles them. Otherwise any agency could learn
+        whether a child is known to safeguarding services (or is sealed) by probing numbers.
+        """
+        await self.queries.serialise_nhs_number(nhs_number)
+        existing = await self.queries.visible_with_nhs_number(who, nhs_number, other_than=child_id)
+        if existing:
+            raise DuplicateNhsNumber("Your agency can already see a child with this NHS number; use that record "
+                                     "(existing_child_ids) rather than a second one.",
+                                     existing_child_ids=[str(i) for i in existing])
 
     async def _for_change(self, who: Principal, child_id: uuid.UUID, version: Precondition) -> Child:
         child = await self.queries.get(who, child_id)
@@ -101,6 +119,8 @@ class Children:
         if changes.get("la_child_id") and changes["la_child_id"] != child.la_child_id and \
                 await self.queries.la_child_id_taken(changes["la_child_id"]):
             raise DuplicateChildId("Another child already has this LA child id.")
+        if changes.get("nhs_number") and changes["nhs_number"] != child.nhs_number:
+            await self._refuse_visible_duplicate(who, changes["nhs_number"], child.id)
         if changes.get("upn_unknown") == "UN7" and await self.queries.has_further_action(child.id):
             raise UnbornChildRule("UPN unknown reason UN7 is only for children whose referrals led to no further action (DfE 8772).",
                                   rule="8772")
