@@ -55,6 +55,14 @@ class MalformedBody(BadRequest):
     slug, title = "malformed-body", "Request body is not valid JSON"
 
 
+class InvalidIdempotencyKey(BadRequest):
+    slug, title = "invalid-idempotency-key", "Idempotency-Key is empty, too long or has characters other than letters, digits and . _ : -"
+
+
+class InvalidIfMatch(BadRequest):
+    slug, title = "invalid-if-match", 'If-Match is not "*" or a list of entity tags such as "3"'
+
+
 class Unauthorized(DomainError):
     status, slug, title = 401, "unauthorized", "Authentication required"
 
@@ -234,15 +242,19 @@ def install_problem_handlers(app: FastAPI) -> None:
 
 def problems(*errors: type[DomainError]) -> dict[int | str, dict[str, Any]]:
     """OpenAPI ``responses=`` entries for the listed errors, plus the ones every route has."""
-    listed: list[type[DomainError]] = [*errors, Unauthorized, InsufficientScope, Unprocessable, TooManyRequests]
     out: dict[int | str, dict[str, Any]] = {}
-    for cls in listed:
-        entry = out.setdefault(
-            cls.status,
-            {"description": cls.title, "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}, "examples": {}}}},
-        )
-        entry["content"][PROBLEM_JSON]["examples"][cls.slug] = {"summary": cls.title, "value": cls.example()}
+    add_problems(out, [*errors, Unauthorized, InsufficientScope, Unprocessable, TooManyRequests])
     return out
+
+
+def add_problems(responses: dict[int | str, dict[str, Any]], errors: Sequence[type[DomainError]]) -> None:
+    """Merge the errors into ``responses`` (a route's), one example per problem type."""
+    for cls in errors:
+        entry = responses.get(cls.status, responses.get(str(cls.status)))
+        if entry is None:
+            entry = responses[cls.status] = {"description": cls.title}
+        content = entry.setdefault("content", {}).setdefault(PROBLEM_JSON, {"schema": {"$ref": "#/components/schemas/Problem"}})
+        content.setdefault("examples", {})[cls.slug] = {"summary": cls.title, "value": cls.example()}
 
 
 PROBLEM_SCHEMA: dict[str, Any] = {

@@ -2,6 +2,8 @@
 
 Same key and body: the stored response. Same key, other body: 422.
 Concurrent with the same key: 409 (PostgreSQL advisory lock; SQLite serialises writers).
+A key that is sent but unusable (empty, over 200 characters, spaces, control or non-ASCII
+characters) is 400: ignoring it would drop the retry safety the caller asked for.
 """
 
 from __future__ import annotations
@@ -20,11 +22,21 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
 from shared.db import SessionDep
-from shared.errors import BadRequest, IdempotencyInFlight, IdempotencyKeyReused
+from shared.errors import IdempotencyInFlight, IdempotencyKeyReused, InvalidIdempotencyKey
 from shared.models import IdempotencyRecord
 from shared.tokens import Principal
 
 _KEY = re.compile(r"^[A-Za-z0-9._:-]{1,200}$")
+
+
+def parse_key(value: str) -> str:
+    """The key, bare or as a structured-field string (``"abc"``, as the IETF draft writes it)."""
+    if len(value) >= 2 and value[0] == value[-1] == '"':
+        value = value[1:-1]
+    if not _KEY.match(value):
+        # Never echo the value: a careless client may put anything in it.
+        raise InvalidIdempotencyKey("Send Idempotency-Key as 1-200 letters, digits and . _ : - (a UUID is ideal), or leave it out.")
+    return value
 
 
 class Created:
@@ -40,18 +52,21 @@ class Created:
 
 
 class Idempotency:
+    documented_problems = (InvalidIdempotencyKey, IdempotencyInFlight, IdempotencyKeyReused)
+
     def __init__(
         self,
         request: Request,
         session: SessionDep,
         idempotency_key: Annotated[
             str | None,
-            Header(description="Any unique string (a UUID is ideal). Retrying with the same key and body returns the first response."),
+            Header(description="Any unique string of 1-200 letters, digits and . _ : - (a UUID is ideal). Retrying with "
+                               "the same key and body returns the first response. Sent but empty or malformed: 400."),
         ] = None,
     ) -> None:
-        if idempotency_key is not None and not _KEY.match(idempotency_key):
-            raise BadRequest("Idempotency-Key must be 1-200 characters of letters, digits and . _ : -")
-        self.key = idempotency_key
+        if len(request.headers.getlist("idempotency-key")) > 1:
+            raise InvalidIdempotencyKey("Send one Idempotency-Key, not several.")
+        self.key = None if idempotency_key is None else parse_key(idempotency_key)
         self.session = session
         self.route = f"{request.method} {request.url.path}"
 

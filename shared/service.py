@@ -6,16 +6,25 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import copy
 from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any
 
 import httpx
 from fastapi import APIRouter, FastAPI, Request
+from fastapi.dependencies.models import Dependant
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.utils import get_openapi
+from fastapi.routing import APIRoute
 
 from shared.db import Database, strict_network_guard
-from shared.errors import PROBLEM_SCHEMA, ServiceUnavailable, install_problem_handlers
+from shared.errors import (
+    PROBLEM_SCHEMA,
+    DomainError,
+    ServiceUnavailable,
+    add_problems,
+    install_problem_handlers,
+)
 from shared.events import OutboxRelay
 from shared.logs import configure_logging
 from shared.middleware import BodyGuardMiddleware, RequestContextMiddleware
@@ -102,6 +111,7 @@ def build_service_app(
     install_problem_handlers(app)
     app.include_router(health)
     for router in routers:
+        document_dependency_problems(router)
         app.include_router(router, prefix="/v1")
     app.include_router(outbox_router(settings.service_name), prefix="/v1")
     if settings.cors_origins:
@@ -111,6 +121,25 @@ def build_service_app(
     app.add_middleware(RequestContextMiddleware, service=settings.service_name)
     install_openapi(app)
     return app
+
+
+def _dependency_problems(dependant: Dependant) -> list[type[DomainError]]:
+    found: list[type[DomainError]] = list(getattr(dependant.call, "documented_problems", ()))
+    for sub in dependant.dependencies:
+        found += _dependency_problems(sub)
+    return found
+
+
+def document_dependency_problems(router: APIRouter) -> None:
+    """Add to each route's documented responses the problems its shared dependencies raise
+    (``Idempotency-Key``, ``If-Match``), so no route can forget them. Runs on the routers
+    before they are included: the app's own route list holds lazily built copies."""
+    for route in router.routes:
+        if isinstance(route, APIRoute) and (found := _dependency_problems(route.dependant)):
+            route.responses = copy.deepcopy(route.responses)  # entries may be shared between routes
+            add_problems(route.responses, found)
+        elif isinstance(nested := getattr(route, "original_router", None), APIRouter):
+            document_dependency_problems(nested)
 
 
 def install_openapi(app: FastAPI) -> None:

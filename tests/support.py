@@ -37,8 +37,8 @@ def _pg_url_for(name: str) -> str:
     return f"{base}/{name}".replace("postgresql://", "postgresql+asyncpg://", 1)
 
 
-async def create_database(service: str, tmp_dir: Path) -> str:
-    """A fresh database for one service, built by running its migrations."""
+async def create_database(service: str, tmp_dir: Path, revision: str = "head") -> str:
+    """A fresh database for one service, built by running its migrations (up to ``revision``)."""
     if BACKEND == "postgres":
         name = f"nbt_{service}_{uuid.uuid4().hex[:10]}"
         conn = await asyncpg.connect(_pg_admin_dsn())
@@ -49,7 +49,7 @@ async def create_database(service: str, tmp_dir: Path) -> str:
         url = _pg_url_for(name)
     else:
         url = f"sqlite+aiosqlite:///{tmp_dir / (service + '.db')}"
-    await asyncio.to_thread(upgrade, service, url)
+    await asyncio.to_thread(upgrade, service, url, revision)
     return url
 
 

@@ -3,9 +3,12 @@
 Every ``rm_*`` table is a projection of the event log and is rebuilt from it
 (``python -m services.reporting.rebuild``). Rows are keyed by the producers'
 ids and each event type writes only its own columns, so events may arrive in
-any order. The read model is pseudonymised: children carry codes and a birth
-month; the census identifiers (LA child id, UPN, dates of birth and death)
-live apart in ``rm_child_identity``, which only the statutory exports read.
+any order. The log and the read model are pseudonymised: children carry codes
+and a birth month; the census identifiers (LA child id, UPN, dates of birth and
+death) live apart in the export-scoped tables (:data:`EXPORT_SCOPED_TABLES`):
+``event_identity`` beside the log, ``rm_child_identity`` in the read model,
+which only the statutory exports read. Names, NHS numbers, postcodes and free
+text are kept nowhere (``domain/identifiers.py``).
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from shared.models import SHARED_TABLES, utc_column, uuid_pk
 
 
 class EventLog(SQLModel, table=True):
-    """Every event applied, once. Thin: ids and codes, never names or free text."""
+    """Every event applied, once. Thin: ids and codes, never identifiers, names or free text."""
 
     __tablename__ = "event_log"
     id: uuid.UUID = uuid_pk()
@@ -32,6 +35,16 @@ class EventLog(SQLModel, table=True):
     version: int
     occurred_at: datetime = utc_column(index=True)
     received_at: datetime = utc_column()
+    data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class EventIdentity(SQLModel, table=True):
+    """The census identifiers an event carried (``domain.identifiers.CENSUS_IDENTIFIERS``),
+    kept apart from the log row they belong to. Export-scoped: read only to rebuild
+    ``rm_child_identity``."""
+
+    __tablename__ = "event_identity"
+    event_id: uuid.UUID = Field(primary_key=True, foreign_key="event_log.id")
     data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
 
 
@@ -316,9 +329,13 @@ READ_MODEL_TABLES = [
     RmNonEngagementCase, RmNonEngagementStep, RmToolkitAssessment, RmToolkitGrade,
 ]
 
+#: The only tables that hold direct identifiers; only the statutory exports (and rebuilds) read them.
+EXPORT_SCOPED_TABLES = frozenset({"event_identity", "rm_child_identity"})
+
 METADATA = service_metadata([
     *SHARED_TABLES,
     EventLog.__table__,  # type: ignore[attr-defined]
+    EventIdentity.__table__,  # type: ignore[attr-defined]
     MetricCounter.__table__,  # type: ignore[attr-defined]
     PartnershipConfig.__table__,  # type: ignore[attr-defined]
     CalendarDay.__table__,  # type: ignore[attr-defined]

@@ -52,6 +52,27 @@ async def test_update_needs_current_version(referral: httpx.AsyncClient, token_f
     assert (await referral.get(url, headers=headers)).json()["family_name"] == child["family_name"]
 
 
+async def test_if_match_on_a_child_per_rfc_9110(referral: httpx.AsyncClient, token_for: TokenFor) -> None:
+    agency = await make_agency(referral, token_for)
+    headers = token_for(uuid.UUID(agency["id"]), "referral:write", "referral:read")
+    child = await make_child(referral, token_for, agency["id"])
+    url = f"/v1/children/{child['id']}"
+    for unknown in ('"not-a-version"', 'W/"1"', '"01"'):
+        r = await referral.patch(url, json={"family_name": "Other"}, headers={**headers, "If-Match": unknown})
+        assert r.status_code == 412, unknown
+        assert r.json()["type"].endswith("stale-version")
+    r = await referral.patch(url, json={"family_name": "Other"}, headers={**headers, "If-Match": "not even a tag"})
+    assert r.status_code == 400
+    assert r.json()["type"].endswith("invalid-if-match")
+    assert (await referral.get(url, headers=headers)).json()["version"] == 1
+    r = await referral.patch(url, json={"family_name": "Other"}, headers={**headers, "If-Match": '"7", "1"'})
+    assert r.status_code == 200
+    assert r.headers["etag"] == '"2"'
+    r = await referral.patch(url, json={"family_name": "Again"}, headers={**headers, "If-Match": "*"})
+    assert r.status_code == 200
+    assert r.json()["version"] == 3
+
+
 async def test_birth_of_an_unborn_child(referral: httpx.AsyncClient, token_for: TokenFor) -> None:
     agency = await make_agency(referral, token_for, "hospital_other")
     headers = token_for(uuid.UUID(agency["id"]), "referral:write", "referral:read")

@@ -64,7 +64,7 @@ from services.assessment.schemas.assessments import (
 )
 from shared.audit import Audit
 from shared.db import utcnow
-from shared.etag import check_version
+from shared.etag import Precondition, check_version
 from shared.events import Outbox
 from shared.pagination import PageParams
 from shared.tokens import Principal
@@ -166,7 +166,7 @@ class Assessments:
         """As confirm_child, for the child of an assessment (404 when it is not visible)."""
         await self._visible(assessment_id)
 
-    async def _for_change(self, who: Principal, assessment_id: uuid.UUID, version: int) -> Assessment:
+    async def _for_change(self, who: Principal, assessment_id: uuid.UUID, version: Precondition) -> Assessment:
         a = await self._visible(assessment_id)
         if a.agency_id != who.agency_id:
             raise NotAssessingAgency("Only the agency that made this assessment changes it; yours can read it.")
@@ -256,7 +256,7 @@ class Assessments:
 
     # --- editing a draft -------------------------------------------------------------------
 
-    async def update(self, who: Principal, assessment_id: uuid.UUID, version: int, body: AssessmentUpdate) -> Loaded:
+    async def update(self, who: Principal, assessment_id: uuid.UUID, version: Precondition, body: AssessmentUpdate) -> Loaded:
         a = await self._for_change(who, assessment_id, version)
         lc.require_draft(lc.Status(a.status))
         changes = body.model_dump(exclude_unset=True)
@@ -326,7 +326,7 @@ class Assessments:
             row = AssessmentJudgement(assessment_id=a.id, area_id=area_id, suggestion_rule=definition.suggestion_rule)
         return row
 
-    async def rate(self, who: Principal, assessment_id: uuid.UUID, item_id: str, version: int, body: RatingPut) -> Loaded:
+    async def rate(self, who: Principal, assessment_id: uuid.UUID, item_id: str, version: Precondition, body: RatingPut) -> Loaded:
         """Set one item's (or sub-area's) rating, with its evidence and strengths."""
         a = await self._for_change(who, assessment_id, version)
         lc.require_draft(lc.Status(a.status))
@@ -354,7 +354,7 @@ class Assessments:
         self._touched(who, a, "update")
         return await self._load(a)
 
-    async def judge(self, who: Principal, assessment_id: uuid.UUID, area_id: str, version: int, body: JudgementPut) -> Loaded:
+    async def judge(self, who: Principal, assessment_id: uuid.UUID, area_id: str, version: Precondition, body: JudgementPut) -> Loaded:
         """Record the practitioner's judgement of one area. It is the record; the suggestion stays apart."""
         a = await self._for_change(who, assessment_id, version)
         lc.require_draft(lc.Status(a.status))
@@ -372,7 +372,7 @@ class Assessments:
         self._touched(who, a, "update")
         return await self._load(a)
 
-    async def add_target(self, who: Principal, assessment_id: uuid.UUID, version: int,
+    async def add_target(self, who: Principal, assessment_id: uuid.UUID, version: Precondition,
                          body: TargetCreate) -> tuple[Loaded, AssessmentTarget]:
         a = await self._for_change(who, assessment_id, version)
         lc.require_draft(lc.Status(a.status))
@@ -402,7 +402,7 @@ class Assessments:
         self._touched(who, a, "update")
         return await self._load(a), row
 
-    async def review_target(self, who: Principal, assessment_id: uuid.UUID, target_id: uuid.UUID, version: int,
+    async def review_target(self, who: Principal, assessment_id: uuid.UUID, target_id: uuid.UUID, version: Precondition,
                             body: TargetReview) -> Loaded:
         """Record the grade after review. The one change an authorised assessment takes: it adds
         what happened later and changes nothing that was authorised."""
@@ -445,7 +445,7 @@ class Assessments:
                             if j.practitioner_value is not None},
         }
 
-    async def submit(self, who: Principal, assessment_id: uuid.UUID, version: int) -> Loaded:
+    async def submit(self, who: Principal, assessment_id: uuid.UUID, version: Precondition) -> Loaded:
         a = await self._for_change(who, assessment_id, version)
         target = lc.next_status(lc.Status(a.status), lc.Action.submit)
         loaded = await self._load(a)
@@ -467,7 +467,7 @@ class Assessments:
                                **self._event_data(loaded))
         return loaded
 
-    async def return_to_draft(self, who: Principal, assessment_id: uuid.UUID, version: int, body: ReturnToDraft) -> Loaded:
+    async def return_to_draft(self, who: Principal, assessment_id: uuid.UUID, version: Precondition, body: ReturnToDraft) -> Loaded:
         a = await self._for_change(who, assessment_id, version)
         a.status = lc.next_status(lc.Status(a.status), lc.Action.return_to_draft)
         a.return_reason = body.reason
@@ -475,7 +475,7 @@ class Assessments:
         self._touched(who, a, "return")
         return await self._load(a)
 
-    async def authorise(self, who: Principal, assessment_id: uuid.UUID, version: int, body: Authorisation) -> Loaded:
+    async def authorise(self, who: Principal, assessment_id: uuid.UUID, version: Precondition, body: Authorisation) -> Loaded:
         a = await self._for_change(who, assessment_id, version)
         target = lc.next_status(lc.Status(a.status), lc.Action.authorise)
         submitter = lc.Actor(a.submitted_by_client, a.submitted_by_user) if a.submitted_by_client else None
@@ -498,7 +498,7 @@ class Assessments:
                                supersedes_id=supersedes, **self._event_data(loaded))
         return loaded
 
-    async def amend(self, who: Principal, assessment_id: uuid.UUID, version: int, body: AmendmentCreate) -> Loaded:
+    async def amend(self, who: Principal, assessment_id: uuid.UUID, version: Precondition, body: AmendmentCreate) -> Loaded:
         """A new draft revision copied from an authorised one, which stays as it is."""
         a = await self._for_change(who, assessment_id, version)
         latest = await self.queries.latest_revision(a.lineage_id)

@@ -12,6 +12,7 @@ from services.referral.domain.errors import (
     ChildNotFound,
     DuplicateChildId,
     DuplicateExternalRef,
+    DuplicateNhsNumber,
     UnbornChildRule,
 )
 from services.referral.domain.journey import RuleBroken
@@ -42,11 +43,21 @@ def child_read(child: Child, external_ref: str | None) -> ChildRead:
 
 @router.post(
     "", status_code=201, response_model=ChildRead,
-    responses=problems(AgencyNotRegistered, DuplicateExternalRef, DuplicateChildId),
+    responses=problems(AgencyNotRegistered, DuplicateExternalRef, DuplicateChildId, DuplicateNhsNumber),
 )
 async def register_child(body: ChildCreate, who: CanWrite, children: ChildrenDep, idem: IdempotencyDep) -> JSONResponse:
     """Register a child or an unborn child. Your agency is recorded as involved from today,
-    so you can read the child back. Send `Idempotency-Key` to retry safely. Emits `child.registered`."""
+    so you can read the child back. Send `Idempotency-Key` to retry safely. Emits `child.registered`.
+
+    **NHS numbers already known.** When your agency can already see a child with the same
+    NHS number (you registered or work with that child, or you are children's social care),
+    the answer is `409 duplicate-nhs-number` with `existing_child_ids`: the ids of those
+    children, oldest first. Use that record instead of registering a
+    second one. A child your agency may not see is never mentioned: you get `201` and a
+    new record, exactly as if nobody held that NHS number, so the API never tells an
+    agency whether a child is known to other services. Children's social care sees
+    both records (`GET /v1/children?nhs_number=`) and reconciles them.
+    """
 
     async def create() -> Created:
         child, ref = await children.register(who, body)
@@ -73,11 +84,16 @@ async def list_children(
     return ChildPage(items=[child_read(c, ref) for c, ref in rows], next_cursor=next_cursor)
 
 
-@router.patch("/{child_id}", responses=problems(ChildNotFound, DuplicateChildId, UnbornChildRule, PreconditionFailed, PreconditionRequired))
+@router.patch("/{child_id}", responses=problems(ChildNotFound, DuplicateChildId, DuplicateNhsNumber, UnbornChildRule,
+                                                PreconditionFailed, PreconditionRequired))
 async def update_child(child_id: uuid.UUID, body: ChildUpdate, who: CanWrite, version: IfMatch,
                        children: ChildrenDep, response: Response) -> ChildRead:
     """Correct or complete a child's identifiers and characteristics (DfE code lists).
-    Send only the fields that change, with `If-Match`. Emits `child.updated` (field names only)."""
+    Send only the fields that change, with `If-Match`. Emits `child.updated` (field names only).
+
+    Giving the child an NHS number that another child your agency can see already has is
+    `409 duplicate-nhs-number` with `existing_child_ids`; children you may not see are never
+    mentioned (as on registration)."""
     child, ref = await children.update(who, child_id, version, body)
     set_etag(response, child.version)
     return child_read(child, ref)

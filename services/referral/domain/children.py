@@ -13,6 +13,7 @@ from services.referral.domain.errors import (
     ChildNotFound,
     DuplicateChildId,
     DuplicateExternalRef,
+    DuplicateNhsNumber,
     UnbornChildRule,
 )
 from services.referral.models import Child, ChildExternalRef, Involvement
@@ -21,7 +22,7 @@ from services.referral.queries.journey import JourneyQueries
 from services.referral.schemas.children import BirthRecord, ChildCreate, ChildUpdate, DeathRecord
 from shared.audit import Audit
 from shared.db import utcnow
-from shared.etag import check_version
+from shared.etag import Precondition, check_version
 from shared.events import Outbox
 from shared.pagination import PageParams
 from shared.tokens import Principal
@@ -64,6 +65,8 @@ class Children:
             raise DuplicateExternalRef("Your agency already uses this external reference for a child.")
         if body.la_child_id and await self.queries.la_child_id_taken(body.la_child_id):
             raise DuplicateChildId("Another child already has this LA child id.")
+        if body.nhs_number:
+            await self._refuse_visible_duplicate(who, body.nhs_number)
         child = Child(
             **body.model_dump(exclude={"external_ref"}, exclude_none=True),
             created_by_agency_id=who.agency_id,
@@ -79,7 +82,22 @@ class Children:
         await self.outbox.emit("child.registered", agency_id=who.agency_id, **census_facts(child))
         return child, body.external_ref
 
-    async def _for_change(self, who: Principal, child_id: uuid.UUID, version: int) -> Child:
+    async def _refuse_visible_duplicate(self, who: Principal, nhs_number: str, child_id: uuid.UUID | None = None) -> None:
+        """409 when the caller can already see another child with this NHS number.
+
+        A child the caller may not see is never mentioned, not even by a different answer:
+        the registration goes ahead exactly as for an NHS number nobody holds, and children's
+        social care, who sees both records, reconciles them. Otherwise any agency could learn
+        whether a child is known to safeguarding services (or is sealed) by probing numbers.
+        """
+        await self.queries.serialise_nhs_number(nhs_number)
+        existing = await self.queries.visible_with_nhs_number(who, nhs_number, other_than=child_id)
+        if existing:
+            raise DuplicateNhsNumber("Your agency can already see a child with this NHS number; use that record "
+                                     "(existing_child_ids) rather than a second one.",
+                                     existing_child_ids=[str(i) for i in existing])
+
+    async def _for_change(self, who: Principal, child_id: uuid.UUID, version: Precondition) -> Child:
         child = await self.queries.get(who, child_id)
         if child is None:
             raise ChildNotFound(f"No child {child_id} visible to your agency.")
@@ -92,7 +110,7 @@ class Children:
         self.queries.session.add(child)
         self.audit.record(who, "update", "child", [child.id])
 
-    async def update(self, who: Principal, child_id: uuid.UUID, version: int, body: ChildUpdate) -> tuple[Child, str | None]:
+    async def update(self, who: Principal, child_id: uuid.UUID, version: Precondition, body: ChildUpdate) -> tuple[Child, str | None]:
         """Correct or complete what is known about a child (If-Match on its version)."""
         child = await self._for_change(who, child_id, version)
         changes = body.model_dump(exclude_unset=True)
@@ -101,6 +119,8 @@ class Children:
         if changes.get("la_child_id") and changes["la_child_id"] != child.la_child_id and \
                 await self.queries.la_child_id_taken(changes["la_child_id"]):
             raise DuplicateChildId("Another child already has this LA child id.")
+        if changes.get("nhs_number") and changes["nhs_number"] != child.nhs_number:
+            await self._refuse_visible_duplicate(who, changes["nhs_number"], child.id)
         if changes.get("upn_unknown") == "UN7" and await self.queries.has_further_action(child.id):
             raise UnbornChildRule("UPN unknown reason UN7 is only for children whose referrals led to no further action (DfE 8772).",
                                   rule="8772")
@@ -117,7 +137,7 @@ class Children:
         refs = await self.queries.external_refs(who, [child.id])
         return child, refs.get(child.id)
 
-    async def record_birth(self, who: Principal, child_id: uuid.UUID, version: int, body: BirthRecord) -> tuple[Child, str | None]:
+    async def record_birth(self, who: Principal, child_id: uuid.UUID, version: Precondition, body: BirthRecord) -> tuple[Child, str | None]:
         """An unborn child is born: the birth date replaces the expected date."""
         child = await self._for_change(who, child_id, version)
         if child.birth_date is not None:
@@ -132,7 +152,7 @@ class Children:
         refs = await self.queries.external_refs(who, [child.id])
         return child, refs.get(child.id)
 
-    async def record_death(self, who: Principal, child_id: uuid.UUID, version: int,
+    async def record_death(self, who: Principal, child_id: uuid.UUID, version: Precondition,
                            body: DeathRecord) -> tuple[Child, str | None]:
         """Record a child's death. Refused when plan activity is recorded after it (DfE 8915)."""
         child = await self._for_change(who, child_id, version)

@@ -33,7 +33,7 @@ from services.referral.schemas.episodes import (
     StrategyDiscussionCreate,
 )
 from shared.audit import Audit
-from shared.etag import check_version
+from shared.etag import Precondition, check_version
 from shared.events import Outbox
 from shared.tokens import Principal
 
@@ -183,7 +183,7 @@ class Journeys:
         self.audit.record(who, "list", "episode", [child_id])
         return await self.queries.early_help_of(child_id)
 
-    async def close_early_help(self, who: Principal, episode_id: uuid.UUID, version: int, closed: date,
+    async def close_early_help(self, who: Principal, episode_id: uuid.UUID, version: Precondition, closed: date,
                                reason: str) -> Episode:
         episode = await self.queries.early_help_episode(who, episode_id, for_update=True)
         if episode is None:
@@ -206,7 +206,7 @@ class Journeys:
 
     # --- transitions --------------------------------------------------------------
 
-    async def _begin(self, who: Principal, episode_id: uuid.UUID, version: int) -> tuple[LoadedJourney, j.Episode]:
+    async def _begin(self, who: Principal, episode_id: uuid.UUID, version: Precondition) -> tuple[LoadedJourney, j.Episode]:
         agency = await self.agencies.get(who.agency_id)
         if agency is None or agency.agency_type not in self.full_access_types:
             raise NotStatutoryAgency("Statutory steps are recorded by children's social care.")
@@ -230,7 +230,7 @@ class Journeys:
         await self.outbox.emit(event, child_id=child_id, episode_id=ep.id, date=when.isoformat(), **data)
         return loaded
 
-    async def start_assessment(self, who: Principal, episode_id: uuid.UUID, version: int, body: AssessmentStart) -> LoadedJourney:
+    async def start_assessment(self, who: Principal, episode_id: uuid.UUID, version: Precondition, body: AssessmentStart) -> LoadedJourney:
         loaded, ep = await self._begin(who, episode_id, version)
         assessment = loaded.journey.start_assessment(ep, body.start_date, today())
         await self.queries.save(loaded, None)
@@ -239,7 +239,7 @@ class Journeys:
                                   body.start_date, "medium", assessment_id=assessment.id)
 
     async def authorise_assessment(self, who: Principal, episode_id: uuid.UUID, assessment_id: uuid.UUID,
-                                   version: int, body: AssessmentAuthorisation) -> LoadedJourney:
+                                   version: Precondition, body: AssessmentAuthorisation) -> LoadedJourney:
         loaded, ep = await self._begin(who, episode_id, version)
         assessment = next((a for a in ep.assessments if a.id == assessment_id), None)
         if assessment is None:
@@ -253,7 +253,7 @@ class Journeys:
         return await self._finish(who, loaded, ep, "assessment.authorised", "Assessment authorised." + neglect,
                                   body.authorised_date, assessment_id=assessment_id, factors=list(body.factors))
 
-    async def hold_strategy_discussion(self, who: Principal, episode_id: uuid.UUID, version: int,
+    async def hold_strategy_discussion(self, who: Principal, episode_id: uuid.UUID, version: Precondition,
                                        body: StrategyDiscussionCreate) -> LoadedJourney:
         loaded, ep = await self._begin(who, episode_id, version)
         if body.held_date > today() or body.held_date < ep.referral_date:
@@ -277,7 +277,7 @@ class Journeys:
         return await self._finish(who, loaded, ep, "strategy_discussion.held", summary, body.held_date,
                                   s47_id=s47_id, s47_started=bool(s47_id), icpc_target_date=icpc_target)
 
-    async def conclude_s47(self, who: Principal, episode_id: uuid.UUID, s47_id: uuid.UUID, version: int,
+    async def conclude_s47(self, who: Principal, episode_id: uuid.UUID, s47_id: uuid.UUID, version: Precondition,
                            body: S47Conclusion) -> LoadedJourney:
         loaded, ep = await self._begin(who, episode_id, version)
         s47 = self._s47(ep, s47_id)
@@ -285,7 +285,7 @@ class Journeys:
         return await self._finish(who, loaded, ep, "s47.concluded", "s47 enquiry concluded: conference not required.",
                                   body.concluded_date, s47_id=s47_id, icpc_required=False)
 
-    async def hold_conference(self, who: Principal, episode_id: uuid.UUID, version: int, body: ConferenceCreate) -> LoadedJourney:
+    async def hold_conference(self, who: Principal, episode_id: uuid.UUID, version: Precondition, body: ConferenceCreate) -> LoadedJourney:
         loaded, ep = await self._begin(who, episode_id, version)
         conference = Conference(episode_id=ep.id, kind=body.kind, held_date=body.held_date, outcome=body.outcome,
                                 s47_id=body.s47_id, cp_plan_id=body.cp_plan_id, child_participation=body.child_participation)
@@ -339,7 +339,7 @@ class Journeys:
             events.append(("cin_plan.started", {"cin_plan_id": cin.id, "stepped_down": True}))
         return events
 
-    async def end_cp_plan(self, who: Principal, episode_id: uuid.UUID, plan_id: uuid.UUID, version: int, body: PlanEnd) -> LoadedJourney:
+    async def end_cp_plan(self, who: Principal, episode_id: uuid.UUID, plan_id: uuid.UUID, version: Precondition, body: PlanEnd) -> LoadedJourney:
         loaded, ep = await self._begin(who, episode_id, version)
         plan = self._cp_plan(ep, plan_id)
         loaded.journey.end_cp_plan(ep, plan, body.end_date, today())
@@ -353,7 +353,7 @@ class Journeys:
             await self.outbox.emit(name, child_id=loaded.child.id, episode_id=ep.id, date=body.end_date.isoformat(), **data)
         return loaded
 
-    async def add_core_group(self, who: Principal, episode_id: uuid.UUID, plan_id: uuid.UUID, version: int,
+    async def add_core_group(self, who: Principal, episode_id: uuid.UUID, plan_id: uuid.UUID, version: Precondition,
                              body: CoreGroupCreate) -> LoadedJourney:
         loaded, ep = await self._begin(who, episode_id, version)
         plan = self._cp_plan(ep, plan_id)
@@ -366,13 +366,13 @@ class Journeys:
         return await self._finish(who, loaded, ep, "core_group.held", "Core group met.", body.held_date, "medium",
                                   cp_plan_id=plan_id)
 
-    async def start_cin_plan(self, who: Principal, episode_id: uuid.UUID, version: int, body: PlanStart) -> LoadedJourney:
+    async def start_cin_plan(self, who: Principal, episode_id: uuid.UUID, version: Precondition, body: PlanStart) -> LoadedJourney:
         loaded, ep = await self._begin(who, episode_id, version)
         plan = loaded.journey.start_cin_plan(ep, body.start_date, today())
         return await self._finish(who, loaded, ep, "cin_plan.started", "Child in need plan started.", body.start_date,
                                   cin_plan_id=plan.id, stepped_down=False)
 
-    async def end_cin_plan(self, who: Principal, episode_id: uuid.UUID, plan_id: uuid.UUID, version: int, body: PlanEnd) -> LoadedJourney:
+    async def end_cin_plan(self, who: Principal, episode_id: uuid.UUID, plan_id: uuid.UUID, version: Precondition, body: PlanEnd) -> LoadedJourney:
         loaded, ep = await self._begin(who, episode_id, version)
         plan = next((p for p in ep.cin_plans if p.id == plan_id), None)
         if plan is None:
@@ -383,14 +383,14 @@ class Journeys:
 
     # --- pre-proceedings (Public Law Outline) ------------------------------------------
 
-    async def start_pre_proceedings(self, who: Principal, episode_id: uuid.UUID, version: int,
+    async def start_pre_proceedings(self, who: Principal, episode_id: uuid.UUID, version: Precondition,
                                     body: PreProceedingsStart) -> LoadedJourney:
         loaded, ep = await self._begin(who, episode_id, version)
         pp = loaded.journey.start_pre_proceedings(ep, body.start_date, today())
         return await self._finish(who, loaded, ep, "pre_proceedings.started", "Pre-proceedings (PLO) started.",
                                   body.start_date, pre_proceedings_id=pp.id)
 
-    async def record_pp_meeting(self, who: Principal, episode_id: uuid.UUID, pp_id: uuid.UUID, version: int,
+    async def record_pp_meeting(self, who: Principal, episode_id: uuid.UUID, pp_id: uuid.UUID, version: Precondition,
                                 body: PreProceedingsMeeting) -> LoadedJourney:
         loaded, ep = await self._begin(who, episode_id, version)
         pp = self._pre_proceedings(ep, pp_id)
@@ -398,13 +398,13 @@ class Journeys:
         return await self._pp_updated(who, loaded, ep, pp, "meeting", "Pre-proceedings meeting held.", body.held_date)
 
     async def send_letter_before_proceedings(self, who: Principal, episode_id: uuid.UUID, pp_id: uuid.UUID,
-                                             version: int, body: LetterBeforeProceedings) -> LoadedJourney:
+                                             version: Precondition, body: LetterBeforeProceedings) -> LoadedJourney:
         loaded, ep = await self._begin(who, episode_id, version)
         pp = self._pre_proceedings(ep, pp_id)
         loaded.journey.send_letter_before_proceedings(ep, pp, body.sent_date, today())
         return await self._pp_updated(who, loaded, ep, pp, "letter", "Letter before proceedings sent.", body.sent_date, "high")
 
-    async def record_fgdm(self, who: Principal, episode_id: uuid.UUID, pp_id: uuid.UUID, version: int,
+    async def record_fgdm(self, who: Principal, episode_id: uuid.UUID, pp_id: uuid.UUID, version: Precondition,
                           body: FgdmRecord) -> LoadedJourney:
         loaded, ep = await self._begin(who, episode_id, version)
         pp = self._pre_proceedings(ep, pp_id)
@@ -421,7 +421,7 @@ class Journeys:
                                   letter_before_proceedings_sent=letter.isoformat() if letter else None,
                                   fgdm_offered=pp.fgdm_offered, fgdm_held=pp.fgdm_held)
 
-    async def decide_pre_proceedings(self, who: Principal, episode_id: uuid.UUID, pp_id: uuid.UUID, version: int,
+    async def decide_pre_proceedings(self, who: Principal, episode_id: uuid.UUID, pp_id: uuid.UUID, version: Precondition,
                                      body: PreProceedingsDecision) -> LoadedJourney:
         loaded, ep = await self._begin(who, episode_id, version)
         pp = self._pre_proceedings(ep, pp_id)
@@ -435,7 +435,7 @@ class Journeys:
                                   court_application_date=court.isoformat() if court else None,
                                   meeting_count=len(pp.meeting_dates), open=pp.is_open)
 
-    async def close(self, who: Principal, episode_id: uuid.UUID, version: int, body: Closure) -> LoadedJourney:
+    async def close(self, who: Principal, episode_id: uuid.UUID, version: Precondition, body: Closure) -> LoadedJourney:
         """Close the episode; with `step_down_to_early_help` an early help episode starts that day.
         Open pre-proceedings refuse closure (INV-17); partners' open service offers and an open
         non-engagement case are reported in the event and the chronology, not closed."""

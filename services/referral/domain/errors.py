@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from shared.errors import DuplicateRecord, Forbidden, IllegalTransition, NotFound
 
 
@@ -21,6 +23,18 @@ class DuplicateExternalRef(DuplicateRecord):
 
 class DuplicateChildId(DuplicateRecord):
     slug, title = "duplicate-la-child-id", "This LA child id is already in use"
+
+
+class DuplicateNhsNumber(DuplicateRecord):
+    """Only ever about children the caller may see: a child it may not see is never mentioned."""
+
+    slug, title = "duplicate-nhs-number", "Your agency can already see a child with this NHS number"
+
+    @classmethod
+    def example(cls) -> dict[str, Any]:
+        return {**super().example(),
+                "detail": "Your agency can already see a child with this NHS number; use that record (existing_child_ids).",
+                "existing_child_ids": ["6a1f0c52-1b7e-4c1a-9d0e-3f5b2a7c8d90"]}
 
 
 class EpisodeNotFound(NotFound):

@@ -14,7 +14,7 @@ from services.referral.queries.people import InvolvementQueries
 from services.referral.schemas.people import InvolvementCreate, InvolvementEnd, ProfessionalCreate
 from shared.audit import Audit
 from shared.errors import DuplicateRecord, Forbidden, IllegalTransition, NotFound, Unprocessable
-from shared.etag import check_version
+from shared.etag import Precondition, check_version
 from shared.events import Outbox
 from shared.pagination import PageParams
 from shared.tokens import Principal
@@ -154,7 +154,7 @@ class Involvements:
         self.audit.record(who, "list", "involvement", [child_id])
         return await self._views(rows), next_cursor
 
-    async def end(self, who: Principal, involvement_id: uuid.UUID, version: int, body: InvolvementEnd) -> InvolvementView:
+    async def end(self, who: Principal, involvement_id: uuid.UUID, version: Precondition, body: InvolvementEnd) -> InvolvementView:
         """End an involvement: the involved agency itself, or children's social care."""
         caller = await self._caller(who)
         involvement = await self.queries.involvement(who, involvement_id, for_update=True)

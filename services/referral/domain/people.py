@@ -21,7 +21,7 @@ from services.referral.schemas.people import (
 from shared.audit import Audit
 from shared.db import utcnow
 from shared.errors import IllegalTransition, NotFound
-from shared.etag import check_version
+from shared.etag import Precondition, check_version
 from shared.events import Outbox
 from shared.tokens import Principal
 
@@ -140,7 +140,7 @@ class People:
         self.audit.record(who, "read", "household", seen)
         return views
 
-    async def link_mother(self, who: Principal, child_id: uuid.UUID, version: int, body: MotherLink) -> tuple[Child, Person]:
+    async def link_mother(self, who: Principal, child_id: uuid.UUID, version: Precondition, body: MotherLink) -> tuple[Child, Person]:
         """Link an unborn child to the expectant mother's person record."""
         child = await self.queries.visible_child(who, child_id, for_update=True)
         if child is None:

@@ -42,7 +42,7 @@ from services.referral.schemas.practice import (
 from shared.audit import Audit
 from shared.db import utcnow
 from shared.errors import Forbidden, NotFound, Unprocessable
-from shared.etag import check_version
+from shared.etag import Precondition, check_version
 from shared.events import Outbox
 from shared.pagination import PageParams
 from shared.tokens import Principal
@@ -229,7 +229,7 @@ class Practice:
         return rows, next_cursor
 
     async def _move_offer(
-        self, who: Principal, offer_id: uuid.UUID, version: int, target: eng.OfferStatus, on: date,
+        self, who: Principal, offer_id: uuid.UUID, version: Precondition, target: eng.OfferStatus, on: date,
         *, event_kind: str | None = None, outcome: str | None = None,
     ) -> ServiceOffer:
         offer = await self.queries.offer(who, offer_id, for_update=True)
@@ -255,18 +255,18 @@ class Practice:
             await self.engage(who, child, event_kind, on, offer.id)
         return offer
 
-    async def accept(self, who: Principal, offer_id: uuid.UUID, version: int, body: OfferAcceptance) -> ServiceOffer:
+    async def accept(self, who: Principal, offer_id: uuid.UUID, version: Precondition, body: OfferAcceptance) -> ServiceOffer:
         return await self._move_offer(who, offer_id, version, eng.OfferStatus.accepted, body.accepted_on)
 
-    async def decline(self, who: Principal, offer_id: uuid.UUID, version: int, body: OfferDecline) -> ServiceOffer:
+    async def decline(self, who: Principal, offer_id: uuid.UUID, version: Precondition, body: OfferDecline) -> ServiceOffer:
         return await self._move_offer(who, offer_id, version, eng.OfferStatus.declined, body.declined_on,
                                       event_kind="service_declined")
 
-    async def attend(self, who: Principal, offer_id: uuid.UUID, version: int, body: OfferAttendance) -> ServiceOffer:
+    async def attend(self, who: Principal, offer_id: uuid.UUID, version: Precondition, body: OfferAttendance) -> ServiceOffer:
         return await self._move_offer(who, offer_id, version, eng.OfferStatus.attending, body.started_on,
                                       event_kind="attended")
 
-    async def end_offer(self, who: Principal, offer_id: uuid.UUID, version: int, body: OfferEnd) -> ServiceOffer:
+    async def end_offer(self, who: Principal, offer_id: uuid.UUID, version: Precondition, body: OfferEnd) -> ServiceOffer:
         kind = "service_disengaged" if body.outcome == "disengaged" else None
         return await self._move_offer(who, offer_id, version, eng.OfferStatus.ended, body.ended_on,
                                       event_kind=kind, outcome=body.outcome)
@@ -351,7 +351,7 @@ class Practice:
         self.audit.record(who, "read", "non_engagement_case", [case.child_id])
         return await self._view(who, case)
 
-    async def _begin(self, who: Principal, case_id: uuid.UUID, version: int) -> tuple[NonEngagementCase, eng.PathwayCase]:
+    async def _begin(self, who: Principal, case_id: uuid.UUID, version: Precondition) -> tuple[NonEngagementCase, eng.PathwayCase]:
         case = await self.queries.case(who, case_id, for_update=True)
         if case is None:
             raise CaseNotFound(f"No non-engagement case {case_id} visible to your agency.")
@@ -374,7 +374,7 @@ class Practice:
                                stage=case.stage, date=on.isoformat(), version=case.version, **data)
         return await self._view(who, case)
 
-    async def move_case(self, who: Principal, case_id: uuid.UUID, version: int, target: eng.Stage, body: StageStep) -> CaseView:
+    async def move_case(self, who: Principal, case_id: uuid.UUID, version: Precondition, target: eng.Stage, body: StageStep) -> CaseView:
         case, state = await self._begin(who, case_id, version)
         escalation = body.escalation if isinstance(body, EscalationStep) else None
         state.move_to(target, body.occurred_on, escalation)
@@ -383,7 +383,7 @@ class Practice:
             line = f"{line}: {escalation.replace('_', ' ')}."
         return await self._finish(who, case, state, body.occurred_on, line, significance, escalation=escalation)
 
-    async def close_case(self, who: Principal, case_id: uuid.UUID, version: int, body: CaseClosure) -> CaseView:
+    async def close_case(self, who: Principal, case_id: uuid.UUID, version: Precondition, body: CaseClosure) -> CaseView:
         case, state = await self._begin(who, case_id, version)
         chronic = await self.queries.chronic_neglect(case.child_id)
         state.close(body.closed_on, body.reason, chronic_neglect=chronic, decided_by=body.closure_decided_by)

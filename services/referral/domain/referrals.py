@@ -48,7 +48,7 @@ from services.referral.schemas.referrals import DecisionCreate, FeedbackCreate, 
 from shared.audit import Audit
 from shared.db import end_read_transaction, utcnow
 from shared.errors import Forbidden, IllegalTransition, NotFound, Unprocessable
-from shared.etag import check_version
+from shared.etag import Precondition, check_version
 from shared.events import Outbox
 from shared.pagination import PageParams
 from shared.tokens import Principal
@@ -303,7 +303,7 @@ class Referrals:
     # --- deciding ----------------------------------------------------------------------------
 
     async def record_decision(
-        self, who: Principal, referral_id: uuid.UUID, body: DecisionCreate, version: int, token: str
+        self, who: Principal, referral_id: uuid.UUID, body: DecisionCreate, version: Precondition, token: str
     ) -> Shown:
         """The qualified manager's decision; it may open (or join) the child's children in need episode."""
         if not await self._is_full_access(who):
@@ -387,7 +387,7 @@ class Referrals:
             nfa=outcome in NFA_OUTCOMES, primary_need=primary_need, decided_on=decided_on,
         )
 
-    async def record_feedback(self, who: Principal, referral_id: uuid.UUID, body: FeedbackCreate, version: int) -> Shown:
+    async def record_feedback(self, who: Principal, referral_id: uuid.UUID, body: FeedbackCreate, version: Precondition) -> Shown:
         """The referrer has been told the outcome (Working Together 2023)."""
         if not await self._is_full_access(who):
             raise DecisionByCscOnly("Feedback to referrers is recorded by children's social care.")
@@ -415,7 +415,7 @@ class Referrals:
         return Shown(referral, True)
 
 
-def _check_decidable(referral: Referral, version: int) -> None:
+def _check_decidable(referral: Referral, version: Precondition) -> None:
     check_version(referral.version, version)
     if referral.status != RECEIVED:
         raise IllegalTransition(f"This referral was decided on {referral.decided_at}; a referral takes one decision.",

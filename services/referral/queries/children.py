@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from sqlalchemy import ColumnElement, and_, exists, or_
+from sqlalchemy import ColumnElement, and_, exists, or_, text
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import SelectOfScalar
@@ -113,6 +114,23 @@ class ChildQueries:
         """Whether any of the child's CIN episodes led to further action (not an NFA referral)."""
         stmt = select(Episode.id).where(Episode.child_id == child_id, Episode.kind == "cin", col(Episode.nfa).is_(False))
         return (await self.session.exec(stmt)).first() is not None
+
+    async def visible_with_nhs_number(self, who: Principal, nhs_number: str, *, other_than: uuid.UUID | None = None,
+                                      limit: int = 20) -> list[uuid.UUID]:
+        """Children ``who`` may see that carry this NHS number, oldest first. Children it may
+        not see are left out by the same condition as every read, so they can never be told."""
+        stmt = select(Child.id).where(visible_to(who, self.full_access_types), Child.nhs_number == nhs_number)
+        if other_than is not None:
+            stmt = stmt.where(Child.id != other_than)
+        stmt = stmt.order_by(col(Child.created_at), col(Child.id)).limit(limit)
+        return list((await self.session.exec(stmt)).all())
+
+    async def serialise_nhs_number(self, nhs_number: str) -> None:
+        """Make concurrent registrations of one NHS number take turns (PostgreSQL; SQLite
+        serialises writers anyway), so the second one sees the first and is refused."""
+        if self.session.bind.dialect.name == "postgresql":  # type: ignore[union-attr]
+            key = int.from_bytes(hashlib.sha256(f"child-nhs-number\x00{nhs_number}".encode()).digest()[:8], "big", signed=True)
+            await self.session.exec(text("SELECT pg_advisory_xact_lock(:k)").bindparams(k=key))  # type: ignore[call-overload]
 
     async def la_child_id_taken(self, la_child_id: str) -> bool:
         stmt = select(Child.id).where(Child.la_child_id == la_child_id)

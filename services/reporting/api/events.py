@@ -54,6 +54,11 @@ async def receive_event(signed: SignedEventDep, read_model: ReadModelDep) -> Eve
     A redelivery answers 200 `{"status": "duplicate"}` and changes nothing, so senders may
     retry freely. Events of types reporting does not use yet are logged and counted as
     received only. Any non-2xx answer makes the sender retry with backoff.
+
+    The census identifiers (`la_child_id`, `upn`, `birth_date`, `expected_birth_date`,
+    `death_date`) are stored apart from the log, for the statutory exports only. Names,
+    NHS numbers, addresses, postcodes and text (any value with spaces) are dropped on
+    arrival and never stored: send ids and codes.
     """
     status = await read_model.receive(signed.webhook_id, signed.event)
     return EventReceipt(status=status)

@@ -16,7 +16,7 @@ from services.reporting.models import PartnershipConfig
 from services.reporting.queries.read_model import ReadModelQueries
 from services.reporting.settings import ReportingSettings
 from shared.db import utcnow
-from shared.etag import check_version
+from shared.etag import Precondition, check_version
 from shared.tokens import Principal
 
 KEYS = ("la_code", "population_0_17", "population_year", "suppression")
@@ -61,7 +61,7 @@ class Configuration:
             updated_by=row.updated_by if row else None,
         )
 
-    async def change(self, who: Principal, changes: dict[str, Any], version: int) -> Partnership:
+    async def change(self, who: Principal, changes: dict[str, Any], version: Precondition) -> Partnership:
         """Apply the given settings on top of the current ones (If-Match on the current version)."""
         row = await self.queries.config()
         check_version(row.version if row else 0, version)

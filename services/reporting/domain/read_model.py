@@ -1,6 +1,7 @@
 """The reporting read model: events in, projected rows and counts out.
 
-Each event is applied once (on its webhook-id), logged thin, moves its
+Each event is applied once (on its webhook-id), logged thin (its census identifiers
+apart, anything else identifying dropped: ``identifiers.py``), moves its
 counters and is projected into the read-model tables in the same transaction,
 so the log, the counts and the tables never disagree, and all of them can be
 rebuilt from the log alone (:meth:`ReadModel.rebuild`).
@@ -15,6 +16,7 @@ from datetime import datetime
 from typing import Literal
 
 from services.reporting.domain.calendar import WorkingCalendar
+from services.reporting.domain.identifiers import Separated, separate
 from services.reporting.domain.projection import Event, Write, project
 from services.reporting.events import (
     AGENCIES_REGISTERED,
@@ -43,8 +45,17 @@ class Rebuilt:
     unreadable: int
 
 
-def _as_event(webhook_id: str, e: EventEnvelope) -> Event:
-    return Event(event_id=webhook_id, type=e.type, source=e.source, occurred_at=e.occurred_at, data=e.data)
+def _as_event(webhook_id: str, e: EventEnvelope, data: Separated) -> Event:
+    return Event(event_id=webhook_id, type=e.type, source=e.source, occurred_at=e.occurred_at, data=data.projected)
+
+
+def _separated(webhook_id: str, e: EventEnvelope) -> Separated:
+    found = separate(e.data)
+    if found.dropped:
+        # Key names only: the values are what must never be kept.
+        log.warning("identifying event data dropped", extra={"event_type": e.type, "event_id": webhook_id,
+                                                             "fields": list(found.dropped)})
+    return found
 
 
 def _projected(events: Iterable[Event]) -> tuple[list[Write], int]:
@@ -68,11 +79,12 @@ class ReadModel:
         """Apply an event once; a redelivery of the same webhook-id changes nothing."""
         if not await self.queries.first_delivery(webhook_id, event.type):
             return "duplicate"
+        data = _separated(webhook_id, event)
         await self.queries.log(EventLog(
             webhook_id=webhook_id, event_type=event.type, source=event.source, version=event.version,
-            occurred_at=event.occurred_at, data=dict(event.data),
-        ))
-        writes, unreadable = _projected([_as_event(webhook_id, event)])
+            occurred_at=event.occurred_at, data=data.kept,
+        ), data.identity)
+        writes, unreadable = _projected([_as_event(webhook_id, event, data)])
         await self.queries.apply(writes)
         # Unknown types are kept in the log (a later read model may use them) but only counted as received.
         for name in (EVENTS_RECEIVED, *COUNTERS.get(event.type, ()), *((EVENTS_UNREADABLE,) if unreadable else ())):
@@ -89,12 +101,13 @@ class ReadModel:
                 fresh.setdefault(e.id, e)
         if not fresh:
             return 0
+        separated = {k: _separated(k, e) for k, e in fresh.items()}
         await self.queries.log_many([
             {"webhook_id": e.id, "event_type": e.type, "source": e.source, "version": e.version,
-             "occurred_at": e.occurred_at, "data": dict(e.data)}
-            for e in fresh.values()
-        ])
-        writes, unreadable = _projected(_as_event(k, e) for k, e in fresh.items())
+             "occurred_at": e.occurred_at, "data": separated[k].kept}
+            for k, e in fresh.items()
+        ], [separated[k].identity for k in fresh])
+        writes, unreadable = _projected(_as_event(k, e, separated[k]) for k, e in fresh.items())
         await self.queries.apply(writes)
         counts: dict[str, int] = {EVENTS_RECEIVED: len(fresh)}
         for e in fresh.values():

@@ -20,6 +20,7 @@ from services.reporting.domain.projection import Event, Write
 from services.reporting.models import (
     READ_MODEL_TABLES,
     CalendarDay,
+    EventIdentity,
     EventLog,
     MetricCounter,
     PartnershipConfig,
@@ -53,9 +54,13 @@ class ReadModelQueries:
     async def first_delivery(self, webhook_id: str, event_type: str) -> bool:
         return await first_delivery(self.session, webhook_id, event_type)
 
-    async def log(self, entry: EventLog) -> None:
+    async def log(self, entry: EventLog, identity: Mapping[str, Any]) -> None:
+        """The thin log row, and the census identifiers apart in the export-scoped table."""
         self.session.add(entry)
         await self.session.flush()
+        if identity:
+            self.session.add(EventIdentity(event_id=entry.id, data=dict(identity)))
+            await self.session.flush()
 
     async def already_applied(self, webhook_ids: Sequence[str]) -> set[str]:
         found: set[str] = set()
@@ -64,14 +69,18 @@ class ReadModelQueries:
             found.update((await self.session.exec(stmt)).all())
         return found
 
-    async def log_many(self, rows: Sequence[Mapping[str, Any]]) -> None:
-        """Bulk path (synthetic loads): inbox and log rows for events known to be new."""
+    async def log_many(self, rows: Sequence[Mapping[str, Any]], identities: Sequence[Mapping[str, Any]]) -> None:
+        """Bulk path (synthetic loads): inbox and log rows for events known to be new, and each
+        one's census identifiers (``identities``, in the same order) in the export-scoped table."""
         now = utcnow()
         inbox = [{"webhook_id": r["webhook_id"], "event_type": r["event_type"], "received_at": now} for r in rows]
         logged = [{"id": uuid.uuid4(), **r, "received_at": now} for r in rows]
+        identity = [{"event_id": row["id"], "data": dict(found)} for row, found in zip(logged, identities, strict=True) if found]
         for start in range(0, len(rows), CHUNK):
             await self._execute(insert(InboxEvent), inbox[start:start + CHUNK])
             await self._execute(insert(EventLog), logged[start:start + CHUNK])
+        for start in range(0, len(identity), CHUNK):
+            await self._execute(insert(EventIdentity), identity[start:start + CHUNK])
 
     async def increment(self, name: str, by: int = 1) -> None:
         """Atomic upsert: concurrent deliveries never lose a count."""
@@ -137,17 +146,20 @@ class ReadModelQueries:
             await self._execute(delete(model))
 
     async def logged_events(self, batch_size: int) -> AsyncIterator[list[Event]]:
-        """The event log in the order events occurred, a batch at a time (keyset, not offset)."""
+        """The event log in the order events occurred, a batch at a time (keyset, not offset),
+        each event's data whole again: the log row's with its census identifiers."""
         log = EventLog.__table__  # type: ignore[attr-defined]
+        identity = EventIdentity.__table__  # type: ignore[attr-defined]
         after: tuple[datetime, Any] | None = None
         while True:
-            stmt = core_select(log.c.occurred_at, log.c.id, log.c.webhook_id, log.c.event_type, log.c.source, log.c.data)
+            stmt = core_select(log.c.occurred_at, log.c.id, log.c.webhook_id, log.c.event_type, log.c.source, log.c.data,
+                               identity.c.data).outerjoin(identity, identity.c.event_id == log.c.id)
             if after is not None:
                 stmt = stmt.where((log.c.occurred_at > after[0]) | ((log.c.occurred_at == after[0]) & (log.c.id > after[1])))
             rows = (await self._execute(stmt.order_by(log.c.occurred_at, log.c.id).limit(batch_size))).all()
             if not rows:
                 return
-            yield [Event(event_id=r[2], type=r[3], source=r[4], occurred_at=r[0], data=r[5]) for r in rows]
+            yield [Event(event_id=r[2], type=r[3], source=r[4], occurred_at=r[0], data={**r[5], **(r[6] or {})}) for r in rows]
             after = (rows[-1][0], rows[-1][1])
 
     async def recount(self, counters: Mapping[str, Sequence[str]], received: str) -> None:
