@@ -99,7 +99,7 @@ def _token(credentials: Credentials) -> str:
 
 def referral_read(shown: Shown) -> ReferralRead:
     r = shown.referral
-    # An agency that only referred the child sees what it sent and the outcome, ids only of the rest.
+    # An agency that only referred the child sees what it sent and the outcome, nothing drawn from the record.
     mine_only = not shown.record_visible
     decision = decision_fields(r, record_visible=shown.record_visible)
     return ReferralRead(
@@ -112,7 +112,8 @@ def referral_read(shown: Shown) -> ReferralRead:
         previous_referral_id=None if mine_only else r.previous_referral_id,
         status=r.status,
         decision_due_at=r.decision_due_at, decision=DecisionRead(**decision) if decision else None,
-        episode_id=None if mine_only else r.episode_id, feedback_due_date=r.feedback_due_date, feedback_sent_at=r.feedback_sent_at,
+        episode_id=None if mine_only else r.episode_id,
+        feedback_due_date=r.feedback_due_date, feedback_sent_at=r.feedback_sent_at,
         created_at=r.created_at, updated_at=r.updated_at, version=r.version,
     )
 
@@ -146,8 +147,9 @@ async def create_referral(body: ReferralCreate, who: CanWrite, referrals: Referr
     referral and its outcome (level, outcome, when decided, when you were told), not the child,
     the chronology or other agencies' records; children's social care adds an involvement when
     your agency is to work with the child. A referral within 12 months of the child's previous
-    one is flagged `re_referral` (shown to agencies that see the child's record). The decision is due one working day after receipt. Send `Idempotency-Key` to
-    retry safely. Emits `referral.received` and adds a line to the child's chronology."""
+    one is flagged `re_referral` (shown to agencies that see the child's record). The decision
+    is due one working day after receipt. Send `Idempotency-Key` to retry safely. Emits
+    `referral.received` and adds a line to the child's chronology."""
 
     async def create() -> Created:
         shown = await referrals.receive(who, body)
