@@ -107,6 +107,12 @@ class Professional(SQLModel, table=True):
     created_at: datetime = utc_column()
 
 
+#: The role earlier versions gave an involvement that a referral created. Referring a child is
+#: not working with it: such rows (in databases from before) grant no sight of the child, and no
+#: new involvement takes this role (README "Who sees what").
+REFERRER_ROLE = "referrer"
+
+
 class Involvement(SQLModel, table=True):
     """An agency working with a child, from when to when: it decides who may see the child."""
 

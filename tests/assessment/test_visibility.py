@@ -16,7 +16,17 @@ from sqlmodel import select
 from services.assessment.models import Assessment, AssessmentRating
 from shared.models import AuditEvent, IdempotencyRecord, OutboxMessage
 from tests.assessment.conftest import CountingTransport, referral_transport
-from tests.assessment.factories import PROBLEM, People, gcp2_scored, if_match, ok, start
+from tests.assessment.factories import (
+    PROBLEM,
+    People,
+    days_ago,
+    gcp2_authorised,
+    gcp2_scored,
+    if_match,
+    ok,
+    start,
+)
+from tests.referral.factories_referrals import referral_body
 
 Handler = Callable[[httpx.Request], Any]
 
@@ -176,3 +186,25 @@ async def test_the_client_is_made_at_start_and_closed_at_shutdown(keys: Any, tmp
         assert app.state.referral_client is None
     finally:
         await drop_database(url)
+
+
+async def test_a_school_that_only_referred_the_child_sees_no_toolkit_results(
+    assessment: httpx.AsyncClient, referral: httpx.AsyncClient, people: People
+) -> None:
+    """The referral service's rule, asked as the caller: referring opens no sight of the child (issue 9)."""
+    a = await gcp2_authorised(assessment, people, {"physical_care": 4, "care_of_safety": 2, "emotional_care": 2, "developmental_care": 3})
+    r = await referral.post("/v1/referrals", json=referral_body(people.child_id),
+                            headers=people.stranger("referral:write"))
+    assert r.status_code == 201, r.text
+    for path in (f"/v1/children/{people.child_id}/trajectory", f"/v1/children/{people.child_id}/latest-results",
+                 f"/v1/assessments/{a['id']}", f"/v1/assessments?child_id={people.child_id}"):
+        hidden = await assessment.get(path, headers=people.stranger())
+        assert hidden.status_code == 404, (path, hidden.text)
+        assert hidden.headers["content-type"] == PROBLEM
+        assert (await assessment.get(path, headers=people.csc())).status_code == 200, path
+    # Once children's social care involves the school, it reads them too.
+    r = await referral.post(f"/v1/children/{people.child_id}/involvements", headers=people.csc(
+        "referral:read", "referral:write"), json={"agency_id": str(people.school_agency), "role": "core_group_member",
+                                                 "start_date": days_ago(1)})
+    assert r.status_code == 201, r.text
+    assert (await assessment.get(f"/v1/children/{people.child_id}/trajectory", headers=people.stranger())).status_code == 200

@@ -1,8 +1,9 @@
 """Issue 4's walk, through the gateway with all services running as real processes:
 partner referral -> recommendation -> decision -> assessment -> strategy discussion and
 s47 -> ICPC -> CP plan under neglect -> reviews on time -> step-down to a CIN plan ->
-closure; the chronology, alerts and information-sharing log show it; an agency with no
-involvement sees none of it; illegal transitions are 409 and change nothing.
+closure; the referring school is told the outcome and sees nothing else; the chronology,
+alerts and information-sharing log show it; an agency with no involvement sees none of
+it; illegal transitions are 409 and change nothing.
 
 Dates are in the past (the API refuses future dates), as when a case is recorded after the event.
 """
@@ -98,6 +99,16 @@ async def test_a_child_from_partner_referral_to_closure(stack: Stack) -> None:
         r = await gw.post(f"/v1/referrals/{referral['id']}/feedback", json={"sent_at": "2026-01-06T10:00:00Z"},
                           headers={**csc, "If-Match": r.headers["etag"]})
         assert r.status_code == 200, r.text
+        # The school is told the outcome of its referral; referring opened none of the child's record to it.
+        told = await gw.get(f"/v1/referrals/{referral['id']}", headers=school)
+        assert told.status_code == 200, told.text
+        assert (told.json()["decision"]["level"], told.json()["decision"]["outcome"]) == ("4", "s17_assessment")
+        assert told.json()["feedback_sent_at"] is not None
+        assert (told.json()["decision"]["rationale"], told.json()["episode_id"]) == (None, None)
+        for path in (f"/v1/children/{child_id}", f"/v1/children/{child_id}/chronology",
+                     f"/v1/episodes/{episode_id}", f"/v1/children/{child_id}/trajectory"):
+            r = await gw.get(path, headers=school)
+            assert r.status_code == 404, (path, r.status_code)
 
         # 3. The statutory journey.
         ep = Episode(gw, csc, episode_id)

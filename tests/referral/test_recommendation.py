@@ -278,9 +278,12 @@ async def test_recommendations_are_listed_and_audited(case: Case, assessment: As
     first = (await case.recommend(referral_id)).json()
     assessment.results[case.child["id"]] = [gcp2_result(physical_care=4)]
     second = (await case.recommend(referral_id)).json()
-    r = await case.client.get(f"/v1/referrals/{referral_id}/recommendations", headers=case.headers(case.school))
+    r = await case.client.get(f"/v1/referrals/{referral_id}/recommendations", headers=case.headers(case.csc))
     assert r.status_code == 200
     assert [(x["id"], x["recommended_level"]) for x in r.json()["items"]] == [(first["id"], "1"), (second["id"], "2b")]
+    # The referring school sees its referral, not the evidence drawn from the child's record (GCP2 grades).
+    r = await case.client.get(f"/v1/referrals/{referral_id}/recommendations", headers=case.headers(case.school))
+    assert r.status_code == 404
     async with referral_app.state.db.sessions() as session:
         events = (await session.exec(select(OutboxMessage).where(OutboxMessage.event_type == "referral.recommendation_computed"))).all()
     assert len(events) == 2

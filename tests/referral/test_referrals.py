@@ -88,35 +88,34 @@ async def test_school_refers_child_registered_by_health_visiting(referral: httpx
     assert body["referring_agency_id"] == partners.id("school")
     assert body["status"] == "received"
     assert body["decision"] is None
-    assert body["re_referral"] is False
+    # The school only referred: the child's earlier history is not shown to it.
+    assert body["re_referral"] is None
     received = datetime.fromisoformat(body["received_at"])
     due = datetime.fromisoformat(body["decision_due_at"])
     assert due.date() == england_and_wales().add_working_days(received.date(), 1)
     assert due.time() == received.time()
-    # The school is now involved with the child, as referrer, and can follow it up.
+    # Referring opens the referral to the school, not the child's record.
     after = await referral.get(f"/v1/children/{partners.child['id']}", headers=partners.headers("school"))
-    assert after.status_code == 200
+    assert after.status_code == 404
     for kind in ("school", "childrens_social_care", "health_visiting"):
         seen = await referral.get(f"/v1/referrals/{body['id']}", headers=partners.headers(kind))
         assert seen.status_code == 200, kind
         assert seen.headers["etag"] == '"1"'
+        assert seen.json()["re_referral"] is (None if kind == "school" else False), kind
 
 
-async def test_police_can_refer_a_child_it_cannot_see_and_is_made_involved(
+async def test_police_can_refer_a_child_it_cannot_see_and_is_not_made_involved(
     referral: httpx.AsyncClient, partners: Partners, referral_app: FastAPI
 ) -> None:
     body = await partners.refer("police")
     assert body["referral_source"] == "6"
-    assert (await referral.get(f"/v1/children/{partners.child['id']}", headers=partners.headers("police"))).status_code == 200
-    async with referral_app.state.db.sessions() as session:
-        rows = (await session.exec(select(Involvement).where(Involvement.child_id == uuid.UUID(partners.child["id"])))).all()
-        roles = {(str(i.agency_id), i.role) for i in rows}
-    assert (partners.id("police"), "referrer") in roles
-    # A second referral by the same agency adds no second involvement.
     await partners.refer("police")
+    assert (await referral.get(f"/v1/children/{partners.child['id']}", headers=partners.headers("police"))).status_code == 404
     async with referral_app.state.db.sessions() as session:
         rows = (await session.exec(select(Involvement).where(Involvement.agency_id == uuid.UUID(partners.id("police"))))).all()
-    assert len(rows) == 1
+    assert rows == []
+    listed = await referral.get("/v1/referrals", headers=partners.headers("police"))
+    assert len(listed.json()["items"]) == 2
 
 
 async def test_foreign_agency_gets_404_and_an_empty_list(referral: httpx.AsyncClient, partners: Partners) -> None:
@@ -135,12 +134,21 @@ async def test_re_referral_within_12_months_is_flagged(referral: httpx.AsyncClie
     old = (datetime.now(UTC) - timedelta(days=500)).isoformat()
     recent = (datetime.now(UTC) - timedelta(days=100)).isoformat()
     first = await partners.refer("school", received_at=old)
-    assert first["re_referral"] is False
     second = await partners.refer("police", received_at=recent)
-    assert second["re_referral"] is False  # more than 12 months after the first
     third = await partners.refer("school")
-    assert third["re_referral"] is True
-    assert third["previous_referral_id"] == second["id"]
+
+    async def seen_by_csc(referral_id: str) -> dict[str, Any]:
+        body: dict[str, Any] = (await referral.get(f"/v1/referrals/{referral_id}",
+                                                   headers=partners.headers("childrens_social_care"))).json()
+        return body
+
+    assert (await seen_by_csc(first["id"]))["re_referral"] is False
+    assert (await seen_by_csc(second["id"]))["re_referral"] is False  # more than 12 months after the first
+    flagged = await seen_by_csc(third["id"])
+    assert flagged["re_referral"] is True
+    assert flagged["previous_referral_id"] == second["id"]
+    # The school only referred: that the police referred the child before is not the school's to see.
+    assert (third["re_referral"], third["previous_referral_id"]) == (None, None)
 
 
 async def test_referral_source_comes_from_agency_type(referral: httpx.AsyncClient, partners: Partners, token_for: TokenFor) -> None:
@@ -209,9 +217,17 @@ async def test_pre_birth_rules(referral: httpx.AsyncClient, token_for: TokenFor,
     body["neglect_types"] = ["pre_birth"]
     assert (await referral.post("/v1/referrals", json=body, headers=headers)).status_code == 201
     born = await referral.post("/v1/referrals", json=referral_body(partners.child["id"], neglect_types=["pre_birth"]),
-                               headers=partners.headers("school"))
+                               headers=partners.headers("health_visiting"))
     assert born.status_code == 422
     assert "before the birth" in born.json()["errors"][0]["message"]
+    # An agency that may not see the child's record is not told about its birth.
+    born = await referral.post("/v1/referrals", json=referral_body(partners.child["id"], neglect_types=["pre_birth"]),
+                               headers=partners.headers("school"))
+    assert born.status_code == 422
+    [problem] = born.json()["errors"]
+    assert problem["field"] == "body.neglect_types"
+    assert "birth" in problem["message"]
+    assert "before the birth" not in problem["message"]
 
 
 async def test_withheld_referrer_is_hidden_from_other_partners(referral: httpx.AsyncClient, partners: Partners) -> None:
@@ -435,7 +451,6 @@ async def test_a_sealed_child_stays_sealed_when_referred(
     assert (await referral.get(f"/v1/referrals/{body['id']}", headers=partners.headers("police"))).status_code == 200
     assert (await referral.get(f"/v1/children/{partners.child['id']}", headers=partners.headers("police"))).status_code == 404
     assert (await referral.get(f"/v1/referrals/{body['id']}", headers=partners.headers("health_visiting"))).status_code == 200
-    # Nothing about the child's record or history feeds the police's recommendation.
-    rec = (await referral.post(f"/v1/referrals/{body['id']}/recommendation", headers=partners.headers("police"))).json()
-    assert "child.is_unborn" not in rec["inputs"]
-    assert "child.is_unborn: the child's record is not visible to your agency" in rec["missing_facts"]
+    # The recommendation reads the child's record: not the police's to ask for.
+    rec = await referral.post(f"/v1/referrals/{body['id']}/recommendation", headers=partners.headers("police"))
+    assert rec.status_code == 404

@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import fastapi.routing
+import httpx
 import pytest
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
@@ -23,6 +24,8 @@ from services.referral.app import create_app as create_referral
 from services.referral.settings import ReferralSettings
 from services.reporting.app import create_app as create_reporting
 from services.reporting.settings import ReportingSettings
+from tests.referral.factories_records import child_record
+from tests.referral.factories_referrals import referral_body
 from tests.support import Keys, TokenFor, common_settings, create_database, drop_database, isolated
 
 # Authenticated by something other than a bearer token (documented on the route).
@@ -113,3 +116,53 @@ async def test_records_by_id_are_404_for_another_agency(service: str, apps: dict
             r = await client.get(concrete(path, route), headers=token_for(uuid.uuid4(), *all_scopes))
             assert r.status_code in (404, 503), f"GET {path} answered {r.status_code}"
             assert r.headers["content-type"] == PROBLEM
+
+
+# Path parameters that name a part of a child's record, filled from a real record below.
+RECORD_PARAMS = {"child_id", "entry_id", "episode_id", "offer_id", "person_id", "household_id", "involvement_id",
+                 "referral_id"}
+# The record has a children in need episode, not an early help one.
+NOT_IN_RECORD = {"/v1/early-help-episodes/{episode_id}"}
+
+
+async def test_real_records_of_another_agency_are_404_to_an_agency_that_only_referred_the_child(
+    apps: dict[str, FastAPI], token_for: TokenFor
+) -> None:
+    """Real ids, not random ones: children's social care holds a child's whole record and a school
+    with no involvement refers the child by id. Every GET by id of the record is 404 to the school,
+    in the referral service and in the assessment service (which asks referral, as the caller);
+    the school's own referral is 200 (README "Who sees what")."""
+    referral_app, assessment_app = apps["referral"], apps["assessment"]
+    async with isolated(referral_app, "http://referral") as referral:
+        record = await child_record(referral, token_for, referral_app)
+        r = await referral.post("/v1/referrals", json=referral_body(record.child_id), headers=record.school.headers())
+        assert r.status_code == 201, r.text
+        own = r.json()["id"]
+        ids = {"child_id": record.child_id, "entry_id": record.entry_id, "episode_id": record.episode_id,
+               "offer_id": record.offer_id, "person_id": record.person_id, "household_id": record.household_id,
+               "involvement_id": record.involvement_id, "referral_id": record.hv_referral_id}
+        before = assessment_app.state.referral_client
+        assessment_app.state.referral_client = httpx.AsyncClient(transport=httpx.ASGITransport(app=referral_app))
+        checked: set[tuple[str, str]] = set()
+        try:
+            async with isolated(assessment_app, "http://assessment") as assessment:
+                for service, client in (("referral", referral), ("assessment", assessment)):
+                    for method, path, route in routes(apps[service]):
+                        names = {p.name for p in route.dependant.path_params}
+                        if method != "GET" or not names or not names <= RECORD_PARAMS or path in NOT_IN_RECORD:
+                            continue
+                        url = re.sub(r"\{([^}:]+)[^}]*\}", lambda m: ids[m.group(1)], path)
+                        for who, expected in ((record.school, 404), (record.csc, 200)):
+                            got = await client.get(url, headers=who.headers("referral:read", "assessment:read"))
+                            assert got.status_code == expected, (service, path, who.agency["agency_type"], got.text)
+                        checked.add((service, path))
+        finally:
+            await assessment_app.state.referral_client.aclose()
+            assessment_app.state.referral_client = before
+        mine = await referral.get(f"/v1/referrals/{own}", headers=record.school.headers())
+        assert mine.status_code == 200
+    assert {("referral", "/v1/children/{child_id}"), ("referral", "/v1/children/{child_id}/chronology"),
+            ("referral", "/v1/children/{child_id}/voice"), ("referral", "/v1/children/{child_id}/visits"),
+            ("referral", "/v1/episodes/{episode_id}"), ("referral", "/v1/referrals/{referral_id}"),
+            ("assessment", "/v1/children/{child_id}/trajectory")} <= checked
+    assert len(checked) >= 20, sorted(checked)

@@ -1,8 +1,11 @@
 """Referrals from partner agencies, the threshold recommendation and the practitioner's decision.
 
 A referral is visible to the agency that sent it and to every agency that may see the
-child. The decision and the feedback to the referrer are transitions recorded by
-children's social care: send `If-Match` with the referral's ETag."""
+child's record. Referring grants no sight of the record: an agency that only referred the
+child (no active involvement, not children's social care) sees its own referrals and their
+outcome, and gets 404 on the child, the child's other records and the recommendations. The
+decision and the feedback to the referrer are transitions recorded by children's social
+care: send `If-Match` with the referral's ETag."""
 
 from __future__ import annotations
 
@@ -96,17 +99,21 @@ def _token(credentials: Credentials) -> str:
 
 def referral_read(shown: Shown) -> ReferralRead:
     r = shown.referral
-    decision = decision_fields(r)
+    # An agency that only referred the child sees what it sent and the outcome, nothing drawn from the record.
+    mine_only = not shown.record_visible
+    decision = decision_fields(r, record_visible=shown.record_visible)
     return ReferralRead(
         id=r.id, child_id=r.child_id,
         referring_agency_id=r.referring_agency_id if shown.referrer_visible else None,
         referral_source=r.referral_source, received_at=r.received_at, concern_summary=r.concern_summary,
         neglect_types=r.neglect_types, indicators=[Indicator.model_validate(i) for i in r.indicators],
         parental_factors=r.parental_factors, referrer_identity_withheld=r.referrer_identity_withheld,
-        re_referral=r.re_referral, previous_referral_id=r.previous_referral_id,
+        re_referral=None if mine_only else r.re_referral,
+        previous_referral_id=None if mine_only else r.previous_referral_id,
         status=r.status,
         decision_due_at=r.decision_due_at, decision=DecisionRead(**decision) if decision else None,
-        episode_id=r.episode_id, feedback_due_date=r.feedback_due_date, feedback_sent_at=r.feedback_sent_at,
+        episode_id=None if mine_only else r.episode_id,
+        feedback_due_date=r.feedback_due_date, feedback_sent_at=r.feedback_sent_at,
         created_at=r.created_at, updated_at=r.updated_at, version=r.version,
     )
 
@@ -135,11 +142,14 @@ def _respond(shown: Shown, response: Response) -> ReferralRead:
 )
 async def create_referral(body: ReferralCreate, who: CanWrite, referrals: ReferralsDep, idem: IdempotencyDep) -> JSONResponse:
     """Refer a child to the front door. Your agency is the referrer and the DfE ReferralSource
-    comes from its type. You may refer a child your agency cannot see yet (for example one a
-    school registered): your agency then becomes involved with the child (role `referrer`) so it
-    can follow the referral up. A referral within 12 months of the child's previous one is flagged
-    `re_referral`. The decision is due one working day after receipt. Send `Idempotency-Key` to
-    retry safely. Emits `referral.received` and adds a line to the child's chronology."""
+    comes from its type. You may refer a child your agency cannot see (for example one a school
+    registered) by its id. Referring does not open the child's record to you: you see this
+    referral and its outcome (level, outcome, when decided, when you were told), not the child,
+    the chronology or other agencies' records; children's social care adds an involvement when
+    your agency is to work with the child. A referral within 12 months of the child's previous
+    one is flagged `re_referral` (shown to agencies that see the child's record). The decision
+    is due one working day after receipt. Send `Idempotency-Key` to retry safely. Emits
+    `referral.received` and adds a line to the child's chronology."""
 
     async def create() -> Created:
         shown = await referrals.receive(who, body)
@@ -160,7 +170,8 @@ async def list_referrals(
     received_from: Annotated[date | None, Query(description="Received on or after this day (UTC).")] = None,
     received_to: Annotated[date | None, Query(description="Received on or before this day (UTC).")] = None,
 ) -> ReferralPage:
-    """Referrals your agency sent or whose child it may see, oldest first; follow the `Link` header for more."""
+    """Referrals your agency sent or whose child's record it may see, oldest first; follow the
+    `Link` header for more. Of a child whose record you may not see, only your own referrals."""
     rows, next_cursor = await referrals.page(who, page, child_id=child_id, status=status,
                                              received_from=received_from, received_to=received_to)
     set_link_header(response, page, next_cursor)
@@ -170,7 +181,9 @@ async def list_referrals(
 @router.get("/{referral_id}", responses=problems(ReferralNotFound))
 async def get_referral(referral_id: uuid.UUID, who: CanRead, referrals: ReferralsDep, response: Response) -> ReferralRead:
     """One referral, with the decision once made. The `ETag` is what the decision and the
-    feedback need in `If-Match`. A referral your agency may not see is a 404."""
+    feedback need in `If-Match`. A referral your agency may not see is a 404. If your agency
+    only referred the child, you see what you sent and the outcome; `re_referral`,
+    `previous_referral_id`, `episode_id` and the decision's reasoning are null."""
     return _respond(await referrals.get(who, referral_id), response)
 
 
@@ -184,14 +197,16 @@ async def recommend_level(
     the assessment service is unavailable) and the rules left unevaluated for want of them.
     Toolkit results are fetched from the assessment service with your own token. Missing
     evidence never fails the request. The recommendation is stored; emits
-    `referral.recommendation_computed`."""
+    `referral.recommendation_computed`. The engine reads the child's record, so an agency that
+    may not see it (one that only referred the child) gets 404."""
     stored = await referrals.recommend(who, referral_id, _token(credentials))
     return recommendation_read(stored)
 
 
 @router.get("/{referral_id}/recommendations", responses=problems(ReferralNotFound))
 async def list_recommendations(referral_id: uuid.UUID, who: CanRead, referrals: ReferralsDep) -> RecommendationList:
-    """Every recommendation computed for the referral, oldest first, each with the model version it used."""
+    """Every recommendation computed for the referral, oldest first, each with the model version it used.
+    Their evidence comes from the child's record: 404 for an agency that only referred the child."""
     return RecommendationList(items=[recommendation_read(s) for s in await referrals.recommendations(who, referral_id)])
 
 

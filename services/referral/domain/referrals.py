@@ -38,7 +38,6 @@ from services.referral.domain.threshold_models import ThresholdModels, outcome_l
 from services.referral.domain.thresholds import ThresholdModel, recommend
 from services.referral.models import (
     Child,
-    Involvement,
     Recommendation,
     Referral,
     ThresholdModelVersion,
@@ -99,10 +98,13 @@ def _problem(field: str, message: str) -> dict[str, str]:
 
 @dataclass
 class Shown:
-    """A referral as one agency may see it: the referrer stays hidden when withheld."""
+    """A referral as one agency may see it: the referrer stays hidden when withheld, and an
+    agency that may not see the child's record (it only referred) sees what it sent and the
+    outcome, nothing drawn from the record (README "Who sees what")."""
 
     referral: Referral
     referrer_visible: bool
+    record_visible: bool
 
 
 @dataclass
@@ -142,7 +144,9 @@ class Referrals:
     # --- receiving ----------------------------------------------------------------------
 
     async def receive(self, who: Principal, body: ReferralCreate) -> Shown:
-        """Record a partner's referral; the referrer becomes involved with the child to follow it up."""
+        """Record a partner's referral. Referring grants no sight of the child's record: the
+        referrer follows up its referral and its outcome; CSC adds an involvement when the
+        agency is to work with the child."""
         agency = await self.queries.agency(who.agency_id)
         if agency is None:
             raise AgencyNotRegistered("Ask the partnership to register your agency before sending referrals.")
@@ -152,7 +156,13 @@ class Referrals:
         received = body.received_at.astimezone(UTC) if body.received_at else utcnow()
         problems: list[dict[str, str]] = []
         source = self._referral_source(agency.agency_type, body.referral_source, problems)
-        _check_birth(child, list(body.neglect_types), received.date(), problems)
+        birth: list[dict[str, str]] = []
+        _check_birth(child, list(body.neglect_types), received.date(), birth)
+        if birth and not await self.queries.children_with_record(who, [child.id]):
+            # A referrer without sight of the record is not told the child's birth details.
+            birth = [_problem(p["field"], "does not fit the child's recorded birth or expected birth; "
+                                          "children's social care can advise") for p in birth]
+        problems += birth
         if problems:
             raise InvalidReferral(f"{len(problems)} problem(s) with the referral.", errors=problems)
 
@@ -167,12 +177,7 @@ class Referrals:
             referrer_identity_withheld=body.referrer_identity_withheld, re_referral=previous is not None,
             previous_referral_id=previous.id if previous else None, decision_due_at=due, status=RECEIVED,
         )
-        rows: list[Referral | Involvement] = [referral]
-        today = utcnow().date()
-        # A sealed child stays sealed: its referrer is not made involved (it still sees its own referral).
-        if not child.restricted and not await self.queries.has_active_involvement(agency.id, child.id, today):
-            rows.append(Involvement(child_id=child.id, agency_id=agency.id, role="referrer", start_date=today))
-        await self.queries.add(*rows)
+        await self.queries.add(referral)
 
         kind = agency_types().get(agency.agency_type)
         by = "referrer withheld" if body.referrer_identity_withheld else (kind.name if kind else agency.agency_type)
@@ -192,7 +197,7 @@ class Referrals:
             referring_agency_type=agency.agency_type,
             re_referral=referral.re_referral, previous_referral_id=referral.previous_referral_id,
         )
-        return Shown(referral, True)
+        return await self._shown(who, referral)
 
     def _referral_source(self, agency_type: str, given: str | None, problems: list[dict[str, str]]) -> str:
         kind = agency_types().get(agency_type)
@@ -213,7 +218,7 @@ class Referrals:
     async def get(self, who: Principal, referral_id: uuid.UUID) -> Shown:
         referral = await self._visible(who, referral_id)
         self.audit.record(who, "read", "referral", [referral.child_id])
-        return Shown(referral, await self._sees_referrer(who, referral))
+        return await self._shown(who, referral)
 
     async def page(
         self, who: Principal, page: PageParams, *, child_id: uuid.UUID | None, status: str | None,
@@ -226,13 +231,19 @@ class Referrals:
                                                     received_from=start, received_before=end)
         if rows:
             self.audit.record(who, "list", "referral", [r.child_id for r in rows])
-        return [Shown(r, await self._sees_referrer(who, r)) for r in rows], next_cursor
+        with_record = await self.queries.children_with_record(who, [r.child_id for r in rows])
+        return [Shown(r, await self._sees_referrer(who, r), r.child_id in with_record) for r in rows], next_cursor
 
-    async def _visible(self, who: Principal, referral_id: uuid.UUID, *, for_update: bool = False) -> Referral:
-        referral = await self.queries.get(who, referral_id, for_update=for_update)
+    async def _visible(self, who: Principal, referral_id: uuid.UUID, *, for_update: bool = False,
+                       with_record: bool = False) -> Referral:
+        referral = await self.queries.get(who, referral_id, for_update=for_update, with_record=with_record)
         if referral is None:
             raise ReferralNotFound(f"No referral {referral_id} visible to your agency.")
         return referral
+
+    async def _shown(self, who: Principal, referral: Referral) -> Shown:
+        with_record = await self.queries.children_with_record(who, [referral.child_id])
+        return Shown(referral, await self._sees_referrer(who, referral), referral.child_id in with_record)
 
     async def _is_full_access(self, who: Principal) -> bool:
         if who.agency_id not in self._full_access:
@@ -248,15 +259,17 @@ class Referrals:
     # --- recommending -----------------------------------------------------------------------
 
     async def recommend(self, who: Principal, referral_id: uuid.UUID, token: str) -> StoredRecommendation:
-        """Evaluate the active threshold model for the referral and store what it saw."""
-        referral = await self._visible(who, referral_id)
+        """Evaluate the active threshold model for the referral and store what it saw.
+        Only for agencies that may see the child's record: the engine reads it."""
+        referral = await self._visible(who, referral_id, with_record=True)
         toolkit = await self._toolkit_first(referral, token)
         stored = await self._recommend(who, referral, toolkit)
         self.audit.record(who, "create", "recommendation", [referral.child_id])
         return stored
 
     async def recommendations(self, who: Principal, referral_id: uuid.UUID) -> list[StoredRecommendation]:
-        referral = await self._visible(who, referral_id)
+        # Their inputs and evidence come from the child's record: not for a referrer without sight of it.
+        referral = await self._visible(who, referral_id, with_record=True)
         rows = await self.queries.recommendations(referral.id)
         models = await self.models.versions(r.threshold_model_id for r in rows)
         self.audit.record(who, "list", "recommendation", [referral.child_id])
@@ -368,7 +381,7 @@ class Referrals:
             ruleset_version=model_row.ruleset_version, referral_source=referral.referral_source,
             episode_id=referral.episode_id,
         )
-        return Shown(referral, True)
+        return await self._shown(who, referral)
 
     async def _episode_for(self, who: Principal, referral: Referral, outcome: str, primary_need: str | None,
                            decided_on: date) -> uuid.UUID | None:
@@ -412,7 +425,7 @@ class Referrals:
         await self.outbox.emit("referral.feedback_sent", occurred_at=sent_at, referral_id=referral.id,
                                child_id=referral.child_id, sent_at=sent_at.isoformat(),
                                on_time=referral.feedback_due_date is None or sent_at.date() <= referral.feedback_due_date)
-        return Shown(referral, True)
+        return await self._shown(who, referral)
 
 
 def _check_decidable(referral: Referral, version: Precondition) -> None:
@@ -442,10 +455,21 @@ def _check_birth(child: Child, neglect_types: list[str], received: date, problem
         problems.append(_problem("body.neglect_types", "pre_birth neglect is for a referral made before the birth"))
 
 
-def decision_fields(referral: Referral) -> dict[str, Any] | None:
-    """The decision part of a referral for reading, or None before the decision."""
+def decision_fields(referral: Referral, *, record_visible: bool = True) -> dict[str, Any] | None:
+    """The decision part of a referral for reading, or None before the decision.
+
+    ``record_visible`` False: the reader only referred the child. It is told the outcome
+    (Working Together 2023: the referrer is told the decision and next step), not the
+    reasoning, which draws on the child's record and the engine's evidence from it.
+    """
     if referral.status != DECIDED or referral.decided_at is None:
         return None
+    if not record_visible:
+        return {
+            "level": referral.decided_level, "outcome": referral.decided_outcome, "decided_by": referral.decided_by,
+            "decided_at": referral.decided_at, "rationale": None, "override_reason": None, "overridden": None,
+            "recommended_level": None, "threshold_model_id": referral.threshold_model_id,
+        }
     return {
         "level": referral.decided_level, "outcome": referral.decided_outcome, "decided_by": referral.decided_by,
         "decided_at": referral.decided_at, "rationale": referral.decision_rationale,

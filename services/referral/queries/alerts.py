@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import UTC, date, datetime
+from datetime import date
 
 from sqlalchemy import ColumnElement, and_, func, or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
-from sqlmodel.sql.expression import SelectOfScalar
 
 from services.referral.domain.alerts import (
     ASSESSMENT_CLOCKS,
@@ -31,23 +30,12 @@ from services.referral.models import (
     CoreGroup,
     CpPlan,
     Episode,
-    Involvement,
     Referral,
     Section47,
     StatutoryAssessment,
 )
-from services.referral.queries.children import visible_to
+from services.referral.queries.children import active_involvement_child_ids, visible_to
 from shared.tokens import Principal
-
-
-def involved_child_ids(agency_id: uuid.UUID) -> SelectOfScalar[uuid.UUID]:
-    """Children the agency works with now (an active involvement), on the same clock as visibility."""
-    today = datetime.now(UTC).date()
-    return select(Involvement.child_id).where(
-        Involvement.agency_id == agency_id,
-        col(Involvement.start_date) <= today,
-        or_(col(Involvement.end_date).is_(None), col(Involvement.end_date) >= today),
-    )
 
 
 class AlertQueries:
@@ -61,7 +49,7 @@ class AlertQueries:
         if filters.child_id is not None:
             conditions.append(col(Child.id) == filters.child_id)
         if filters.agency_id is not None:
-            conditions.append(col(Child.id).in_(involved_child_ids(filters.agency_id)))
+            conditions.append(col(Child.id).in_(active_involvement_child_ids(filters.agency_id)))
         return and_(*conditions)
 
     async def child_is_visible(self, who: Principal, child_id: uuid.UUID) -> bool:

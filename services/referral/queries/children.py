@@ -12,27 +12,41 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import SelectOfScalar
 
-from services.referral.models import Agency, Child, ChildExternalRef, Episode, Involvement
+from services.referral.models import (
+    REFERRER_ROLE,
+    Agency,
+    Child,
+    ChildExternalRef,
+    Episode,
+    Involvement,
+)
 from shared.pagination import PageParams, fetch_page
 from shared.tokens import Principal
 
 
+def active_involvement_child_ids(agency_id: uuid.UUID) -> SelectOfScalar[uuid.UUID]:
+    """Children the agency works with today (an active involvement, ends inclusive)."""
+    today = datetime.now(UTC).date()
+    return select(Involvement.child_id).where(
+        Involvement.agency_id == agency_id,
+        Involvement.role != REFERRER_ROLE,
+        col(Involvement.start_date) <= today,
+        or_(col(Involvement.end_date).is_(None), col(Involvement.end_date) >= today),
+    )
+
+
 def visible_to(who: Principal, full_access_types: Sequence[str]) -> ColumnElement[bool]:
-    """The condition under which ``who`` may see a child row (DESIGN.md §4).
+    """The condition under which ``who`` may see a child's record (README "Who sees what").
 
     An agency sees a child it registered or works with now (an active
     involvement); children's social care (configurable agency types) sees every
     child except sealed ones, which only agencies with an involvement see.
+    Referring a child grants nothing here: the referrer sees its own referrals
+    and their outcome (``ReferralQueries``), not the child's record.
     """
-    today = datetime.now(UTC).date()
-    involved = select(Involvement.child_id).where(
-        Involvement.agency_id == who.agency_id,
-        col(Involvement.start_date) <= today,
-        or_(col(Involvement.end_date).is_(None), col(Involvement.end_date) >= today),
-    )
     sees_all = exists().where(col(Agency.id) == who.agency_id, col(Agency.agency_type).in_(list(full_access_types)))
     return or_(
-        col(Child.id).in_(involved),
+        col(Child.id).in_(active_involvement_child_ids(who.agency_id)),
         and_(col(Child.restricted).is_(False), or_(col(Child.created_by_agency_id) == who.agency_id, sees_all)),
     )
 

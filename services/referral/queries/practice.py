@@ -11,8 +11,8 @@ from sqlalchemy import ColumnElement, and_, func, or_
 from sqlmodel import col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
-from services.referral.models import ChildVoice as Voice
 from services.referral.models import (
+    REFERRER_ROLE,
     CpPlan,
     EngagementEvent,
     Episode,
@@ -23,6 +23,7 @@ from services.referral.models import (
     StatutoryAssessment,
     Visit,
 )
+from services.referral.models import ChildVoice as Voice
 from services.referral.queries.people import ScopedQueries
 from shared.pagination import InvalidCursor, PageParams, fetch_page, pack_cursor, unpack_cursor
 from shared.tokens import Principal
@@ -159,6 +160,7 @@ class PracticeQueries(ScopedQueries):
     async def involved_agency_ids(self, child_id: uuid.UUID, on: date) -> list[uuid.UUID]:
         stmt = select(Involvement.agency_id).where(
             Involvement.child_id == child_id,
+            Involvement.role != REFERRER_ROLE,
             col(Involvement.start_date) <= on,
             or_(col(Involvement.end_date).is_(None), col(Involvement.end_date) >= on),
         ).distinct()

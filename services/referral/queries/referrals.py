@@ -22,7 +22,6 @@ from services.referral.models import (
     CpPlan,
     EngagementEvent,
     Episode,
-    Involvement,
     Recommendation,
     Referral,
     ThresholdModelVersion,
@@ -99,22 +98,37 @@ class ReferralQueries:
         self.session = session
         self.full_access_types = list(full_access_types)
 
-    def _visible_to(self, who: Principal) -> SelectOfScalar[Referral]:
-        """A referral is seen by the agency that sent it and by anyone who may see the child."""
+    def _visible_to(self, who: Principal, *, with_record: bool = False) -> SelectOfScalar[Referral]:
+        """A referral is seen by the agency that sent it and by anyone who may see the child's record.
+
+        ``with_record``: only when ``who`` may see the child's record, whoever sent the referral
+        (what the engine and the decision drew from the record is the record, not the referral).
+        """
+        sees_child = visible_to(who, self.full_access_types)
         return (
             select(Referral)
             .join(Child, col(Child.id) == col(Referral.child_id))
-            .where(or_(col(Referral.referring_agency_id) == who.agency_id, visible_to(who, self.full_access_types)))
+            .where(sees_child if with_record else or_(col(Referral.referring_agency_id) == who.agency_id, sees_child))
         )
 
-    async def get(self, who: Principal, referral_id: uuid.UUID, *, for_update: bool = False) -> Referral | None:
-        stmt = self._visible_to(who).where(Referral.id == referral_id)
+    async def get(self, who: Principal, referral_id: uuid.UUID, *, for_update: bool = False,
+                  with_record: bool = False) -> Referral | None:
+        stmt = self._visible_to(who, with_record=with_record).where(Referral.id == referral_id)
         if for_update:
             # Read afresh: the same row may have been loaded in an earlier (ended) transaction.
             stmt = stmt.execution_options(populate_existing=True)
             if self.session.bind.dialect.name == "postgresql":  # type: ignore[union-attr]
                 stmt = stmt.with_for_update(of=Referral)
         return (await self.session.exec(stmt)).first()
+
+    async def children_with_record(self, who: Principal, child_ids: Iterable[uuid.UUID]) -> set[uuid.UUID]:
+        """Which of these children's records ``who`` may see; of the others it sees only its own
+        referrals and their outcome (a referrer with no involvement)."""
+        wanted = list(set(child_ids))
+        if not wanted:
+            return set()
+        stmt = select(Child.id).where(col(Child.id).in_(wanted), visible_to(who, self.full_access_types))
+        return set((await self.session.exec(stmt)).all())
 
     async def page(
         self,
@@ -139,8 +153,8 @@ class ReferralQueries:
 
     async def child_to_refer(self, child_id: uuid.UUID) -> Child | None:
         """Unscoped on purpose: a partner must be able to refer a child registered by another
-        agency (police referring a child a school registered). Nothing of the child is returned
-        to the caller; the referral then makes the referrer involved."""
+        agency (police referring a child a school registered). Referring grants no sight of the
+        child's record: the referrer sees its referral and the outcome, nothing else."""
         return await self.session.get(Child, child_id)
 
     async def child_visible(self, who: Principal, child_id: uuid.UUID) -> Child | None:
@@ -149,15 +163,6 @@ class ReferralQueries:
 
     async def agency(self, agency_id: uuid.UUID) -> Agency | None:
         return await self.session.get(Agency, agency_id)
-
-    async def has_active_involvement(self, agency_id: uuid.UUID, child_id: uuid.UUID, today: date) -> bool:
-        stmt = select(Involvement.id).where(
-            Involvement.agency_id == agency_id,
-            Involvement.child_id == child_id,
-            col(Involvement.start_date) <= today,
-            or_(col(Involvement.end_date).is_(None), col(Involvement.end_date) >= today),
-        )
-        return (await self.session.exec(stmt)).first() is not None
 
     async def latest_referral_between(self, child_id: uuid.UUID, since: datetime, before: datetime) -> Referral | None:
         """The child's latest referral received in [since, before): unscoped because a re-referral

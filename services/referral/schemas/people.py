@@ -8,6 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 
+from services.referral.models import REFERRER_ROLE
 from services.referral.schemas.children import Body
 
 ParentalFactor = Literal["mental_health", "substance_misuse", "alcohol_misuse", "domestic_abuse", "learning_disability"]
@@ -191,6 +192,13 @@ class InvolvementCreate(Body):
         default=None,
         description="Children's social care only: the other agency whose involvement you record (e.g. the school joining the core group). Omit for your own.",
     )
+
+    @field_validator("role")
+    @classmethod
+    def _not_referrer(cls, value: str) -> str:
+        if value == REFERRER_ROLE:
+            raise ValueError("referring a child is not an involvement: send a referral (POST /v1/referrals)")
+        return value
 
     @field_validator("start_date")
     @classmethod

@@ -103,10 +103,10 @@ class DecisionRead(BaseModel):
     outcome: str
     decided_by: str
     decided_at: datetime
-    rationale: str | None
-    override_reason: str | None
-    overridden: bool = Field(description="True when the decided level differs from the recommendation.")
-    recommended_level: str | None = Field(description="What the threshold engine recommended when the decision was made.")
+    rationale: str | None = Field(description="Null for an agency that only referred the child (see `re_referral`).")
+    override_reason: str | None = Field(description="Null for an agency that only referred the child.")
+    overridden: bool | None = Field(description="True when the decided level differs from the recommendation; null for an agency that only referred the child.")
+    recommended_level: str | None = Field(description="What the threshold engine recommended when the decision was made; null for an agency that only referred the child.")
     threshold_model_id: uuid.UUID | None
 
 
@@ -148,12 +148,16 @@ class ReferralRead(BaseModel):
     indicators: list[Indicator]
     parental_factors: list[str]
     referrer_identity_withheld: bool
-    re_referral: bool = Field(description="A previous referral for the child was received within the 12 months before this one.")
+    re_referral: bool | None = Field(description=(
+        "A previous referral for the child was received within the 12 months before this one. Null when your "
+        "agency only referred the child (no involvement, not children's social care): a referrer sees what it "
+        "sent and the outcome, not the child's record, so this, `previous_referral_id`, `episode_id` and the "
+        "decision's reasoning are withheld."))
     previous_referral_id: uuid.UUID | None
     status: ReferralStatus
     decision_due_at: datetime = Field(description="One working day after receipt (Working Together 2023).")
     decision: DecisionRead | None
-    episode_id: uuid.UUID | None = Field(description="The children in need episode the decision opened or joined.")
+    episode_id: uuid.UUID | None = Field(description="The children in need episode the decision opened or joined; null for an agency that only referred the child.")
     feedback_due_date: date | None = Field(description="When the referrer should be told the outcome: one working day after the decision.")
     feedback_sent_at: datetime | None
     created_at: datetime
