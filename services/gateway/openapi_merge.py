@@ -102,6 +102,10 @@ def merge_documents(
         "x-unavailable-services": sorted(unavailable),
     }
     paths: dict[str, Any] = merged.setdefault("paths", {})
+    for path, item in paths.items():
+        # The gateway's own /v1 operations take the same tokens as the services' (not /oauth/token).
+        if path.startswith("/v1/") and isinstance(item, dict):
+            _secured(item)
     components: dict[str, Any] = merged.setdefault("components", {})
     tags: list[dict[str, Any]] = merged.setdefault("tags", [])
 
