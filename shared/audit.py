@@ -25,7 +25,8 @@ class Audit:
         self.purpose = purpose if _PURPOSE.match(purpose) else DEFAULT_PURPOSE
 
     def record(
-        self, who: Principal, action: str, resource: str, child_ids: Iterable[uuid.UUID | str]
+        self, who: Principal, action: str, resource: str, child_ids: Iterable[uuid.UUID | str],
+        *, resource_id: str | None = None,
     ) -> None:
         """Add one row; it commits or rolls back with the request's change."""
         self.session.add(
@@ -35,6 +36,7 @@ class Audit:
                 acting_user=who.acting_user,
                 action=action,
                 resource=resource,
+                resource_id=resource_id,
                 child_ids=sorted({str(c) for c in child_ids}),
                 purpose=self.purpose,
                 request_id=current_request_id(),

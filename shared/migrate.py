@@ -14,6 +14,10 @@ from sqlalchemy import MetaData
 from sqlalchemy.engine import Connection
 
 from shared.db import UTCDateTime, make_engine, to_async_url
+from shared.models import AUDIT_CHILD_INDEX
+
+#: Indexes the migrations make that the models cannot describe on every database.
+MIGRATION_ONLY_INDEXES = frozenset({AUDIT_CHILD_INDEX})
 
 SERVICES_DIR = Path(__file__).resolve().parent.parent / "services"
 
@@ -42,6 +46,10 @@ def _render_item(type_: str, obj: Any, autogen_context: Any) -> str | Literal[Fa
     return False
 
 
+def _include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
+    return not (type_ == "index" and reflected and name in MIGRATION_ONLY_INDEXES)
+
+
 def _configure(connection: Connection, metadata: MetaData) -> None:
     context.configure(
         connection=connection,
@@ -49,6 +57,7 @@ def _configure(connection: Connection, metadata: MetaData) -> None:
         render_as_batch=True,  # SQLite needs table rebuilds for ALTERs
         compare_type=True,
         render_item=_render_item,
+        include_object=_include_object,
     )
     with context.begin_transaction():
         context.run_migrations()
@@ -76,7 +85,7 @@ async def schema_drift(url: str, metadata: MetaData) -> list[Any]:
     try:
         async with engine.connect() as connection:
             return await connection.run_sync(
-                lambda conn: compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), metadata)
+                lambda conn: compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True, "include_object": _include_object}), metadata)
             )
     finally:
         await engine.dispose()

@@ -10,7 +10,7 @@ import httpx
 from fastapi import FastAPI
 from sqlalchemy.exc import OperationalError
 
-from services.assessment.api import assessments, children, toolkits
+from services.assessment.api import assessments, audit, children, toolkits
 from services.assessment.domain.definitions import ShippedToolkit, read_definition_files
 from services.assessment.domain.toolkits import Toolkits
 from services.assessment.queries.toolkits import ToolkitQueries
@@ -22,6 +22,7 @@ TAGS = [
     {"name": "toolkits", "description": "Assessment tools (GCP2 structure, local tools, a safety scale) as versioned definitions: structure only."},
     {"name": "assessments", "description": "Toolkit assessments of a child: draft, submitted, authorised by a manager, amended with history."},
     {"name": "trajectory", "description": "A child's change over time across assessments and tools, and the latest authorised results."},
+    {"name": "audit", "description": "Who accessed a child's records, and what an agency accessed (scope `audit:read`)."},
 ]
 
 
@@ -87,7 +88,7 @@ def create_app(settings: AssessmentSettings | None = None) -> FastAPI:
         title="Assessment API",
         description="Neglect toolkits (GCP2 structure, local tools, a safety scale) as versioned data, the "
                     "assessments made with them, and each child's trajectory.",
-        routers=[toolkits.router, assessments.router, children.router],
+        routers=[toolkits.router, assessments.router, children.router, audit.router],
         tags=TAGS,
         on_startup=start,
     )

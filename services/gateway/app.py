@@ -4,7 +4,8 @@ their keys, serves the combined docs and forwards ``/v1`` to the services.
 uvicorn runs it with ``uvicorn --factory services.gateway.app:create_app``.
 The stack, outermost first: request ids and access log, CORS (when configured),
 the forwarder (``/v1``: body limit, token, rate limit, streaming), then for the
-gateway's own paths the shared body guard and the FastAPI app.
+gateway's own paths (``/oauth/token``, keys, docs, and under ``/v1`` client administration
+and its audit trail) the shared body guard and the FastAPI app.
 """
 
 from __future__ import annotations
@@ -18,12 +19,13 @@ from starlette.datastructures import State
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from services.gateway.api import docs, keys, oauth
-from services.gateway.domain.ratelimit import RateLimiter
+from services.gateway.api import clients, docs, keys, oauth
+from services.gateway.domain.ratelimit import RateLimiter, TokenEndpointLimits
 from services.gateway.domain.routing import service_for
 from services.gateway.forwarder import Forwarder, UpstreamPool
 from services.gateway.openapi_merge import OpenAPICatalog
 from services.gateway.settings import GatewaySettings
+from shared.audit_api import audit_router
 from shared.db import Database
 from shared.errors import install_problem_handlers
 from shared.logs import configure_logging
@@ -33,6 +35,9 @@ from shared.tokens import TokenVerifier, load_or_create_signer
 
 TAGS = [
     {"name": "oauth", "description": "Access tokens for partner systems and the keys that verify them."},
+    {"name": "clients", "description": "Partner systems allowed to ask for tokens: register, rotate secrets, revoke (scope `admin`)."},
+    {"name": "audit", "description": "Who accessed a child's records, and what an agency accessed (scope `audit:read`); "
+                                     "the gateway's own trail is client administration."},
     {"name": "health", "description": "Liveness and readiness of the gateway itself."},
 ]
 # The token endpoint takes a form (RFC 6749), not JSON.
@@ -89,9 +94,15 @@ def create_app(settings: GatewaySettings | None = None, *, upstreams: Mapping[st
     api.state.signer = signer
     api.state.verifier = verifier
     api.state.upstreams = pool
+    api.state.token_limits = TokenEndpointLimits(settings.token_rate_limit_per_client,
+                                                 settings.token_rate_limit_per_address)
     install_problem_handlers(api)
     api.include_router(oauth.router)
     api.include_router(keys.router)
+    # The gateway's own /v1 paths (domain/routing.GATEWAY_PREFIXES); the forwarder checks their
+    # token and rate limit as for the services' paths, and the routes check the token again.
+    api.include_router(clients.router, prefix="/v1")
+    api.include_router(audit_router("gateway"), prefix="/v1")
     api.include_router(docs.router)
     api.include_router(health)
     install_openapi(api)

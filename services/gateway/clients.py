@@ -9,13 +9,20 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Iterable, Sequence
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.gateway.domain.clients import Clients
-from services.gateway.domain.credentials import SCOPES, generate_secret
+from services.gateway.domain.credentials import (
+    SCOPES,
+    check_client_id,
+    generate_secret,
+    hash_secret,
+    known_scopes,
+)
 from services.gateway.models import ApiClient
 from services.gateway.queries import ClientQueries
 from services.gateway.settings import GatewaySettings
@@ -52,19 +59,25 @@ async def ensure_demo_clients(settings: GatewaySettings, wanted: Sequence[Wanted
     A client that already exists gets a new secret (and the wanted agency and
     scopes): its old secret was never kept anywhere, so it could not be used.
     """
+    # The secrets are hashed first (scrypt, tens of ms each), then written in one short transaction.
+    fresh = []
+    for client_id, name, agency_id, scopes in wanted:
+        check_client_id(client_id)
+        secret = generate_secret()
+        fresh.append((client_id, name, agency_id, known_scopes(scopes), secret,
+                      await asyncio.to_thread(hash_secret, secret)))
     db = Database(settings.effective_database_url)
     issued: list[IssuedClient] = []
     try:
         async with db.sessions() as session:
             queries = ClientQueries(session)
             clients = Clients(queries)
-            for client_id, name, agency_id, scopes in wanted:
-                secret = generate_secret()
+            for client_id, name, agency_id, scopes, secret, secret_hash in fresh:
                 existing = await queries.by_client_id(client_id)
                 if existing is None:
-                    client = await clients.register(client_id, secret, agency_id, scopes, name)
+                    client = await clients.register_hashed(client_id, secret_hash, agency_id, scopes, name)
                 else:
-                    client = await clients.reset(existing, secret, agency_id, scopes, name)
+                    client = await clients.reset_hashed(existing, secret_hash, agency_id, scopes, name)
                 issued.append((client_id, secret, agency_id, name, list(client.scopes)))
             await session.commit()
     finally:

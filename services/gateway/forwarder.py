@@ -217,6 +217,13 @@ class Forwarder:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         service = self.route_for(scope["path"]) if scope["type"] == "http" else None
         if service is None:
+            if scope["type"] == "http" and (scope["path"] == "/v1" or scope["path"].startswith("/v1/")):
+                # The gateway's own /v1 paths: the same token check and rate limit as forwarded ones.
+                try:
+                    await self._admit(scope)
+                except DomainError as error:
+                    await send_error(send, error, scope["path"])
+                    return
             await self.app(scope, receive, send)
             return
         scope["route"] = ForwardedRoute(f"/v1/** -> {service}")

@@ -24,8 +24,13 @@ class ApiClient(SQLModel, table=True):
     #: The scopes this client may ask for; a token request can narrow them.
     scopes: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     name: str = Field(max_length=200)
+    #: False once revoked: the token endpoint then answers invalid_client. Never reactivated by the API.
     active: bool = True
     created_at: datetime = utc_column()
+    secret_rotated_at: datetime | None = utc_column(nullable=True)
+    revoked_at: datetime | None = utc_column(nullable=True)
+    #: Row version for If-Match on rotate and revoke.
+    version: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
 
 
 METADATA = service_metadata([

@@ -49,7 +49,9 @@ The partnership's shared neglect model: referral, assessment and reporting
 services behind one gateway. Every path below is served at this address.
 
 1. Ask for a token: `POST /oauth/token` with `grant_type=client_credentials`,
-   your client id and secret (HTTP Basic), and optionally `scope` to narrow it.
+   your client id and secret (HTTP Basic), optionally `scope` to narrow it and
+   `acting_user` (your staff id of the person acting; never a name) to have
+   that person recorded in every audit row.
 2. Send it on every call: `Authorization: Bearer <access_token>`. Tokens last
    15 minutes; ask for a new one when a call answers 401.
 
@@ -102,6 +104,10 @@ def merge_documents(
         "x-unavailable-services": sorted(unavailable),
     }
     paths: dict[str, Any] = merged.setdefault("paths", {})
+    for path, item in paths.items():
+        # The gateway's own /v1 operations take the same tokens as the services' (not /oauth/token).
+        if path.startswith("/v1/") and isinstance(item, dict):
+            _secured(item)
     components: dict[str, Any] = merged.setdefault("components", {})
     tags: list[dict[str, Any]] = merged.setdefault("tags", [])
 

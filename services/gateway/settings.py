@@ -28,6 +28,11 @@ class GatewaySettings(ServiceSettings):
     upstream_keepalive_seconds: float = Field(default=4.0, gt=0)
     #: Requests per minute per client on /v1; 0 switches the limit off.
     rate_limit_per_minute: int = Field(default=600, ge=0)
+    #: Token requests per minute per client id, failed ones included; 0 switches it off.
+    token_rate_limit_per_client: int = Field(default=30, ge=0)
+    #: Token requests per minute per source address (the peer the server sees: behind a proxy, run
+    #: uvicorn with --proxy-headers and --forwarded-allow-ips set to it); 0 switches it off.
+    token_rate_limit_per_address: int = Field(default=120, ge=0)
     #: How long the combined OpenAPI document reuses a service's document.
     openapi_cache_seconds: float = Field(default=60.0, ge=0)
 

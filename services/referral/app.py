@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from services.referral.api import (
     agencies,
     alerts,
+    audit,
     children,
     chronology,
     early_help,
@@ -41,6 +42,7 @@ TAGS = [
     {"name": "practice", "description": "Visits (seen, seen alone, home conditions) and the child's own voice."},
     {"name": "engagement", "description": "Service offers, engagement events and the non-engaging pathway."},
     {"name": "sharing", "description": "Consent (recorded, never a gate) and the append-only information-sharing log."},
+    {"name": "audit", "description": "Who accessed a child's records, and what an agency accessed (scope `audit:read`)."},
 ]
 
 
@@ -64,7 +66,7 @@ def create_app(settings: ReferralSettings | None = None) -> FastAPI:
         description="Children, agencies, referrals and thresholds of the partnership's neglect model.",
         routers=[children.router, agencies.router, episodes.router, early_help.router, alerts.router, chronology.router,
                  referrals.router, threshold_models.router,
-                 people.router, involvements.router, practice.router, sharing.router],
+                 people.router, involvements.router, practice.router, sharing.router, audit.router],
         tags=TAGS,
         on_startup=load_reference_data,
     )

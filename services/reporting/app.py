@@ -10,6 +10,7 @@ from services.reporting.domain.calendar import WorkingCalendar, load_holidays
 from services.reporting.domain.read_model import ReadModel
 from services.reporting.queries.read_model import ReadModelQueries
 from services.reporting.settings import ReportingSettings
+from shared.audit_api import audit_router
 from shared.service import build_service_app
 
 TAGS = [
@@ -17,6 +18,7 @@ TAGS = [
     {"name": "datasets", "description": "The quarterly partnership neglect dataset, and the partnership settings it depends on."},
     {"name": "dashboard", "description": "Partnership-wide figures shaped for dashboards: cheap enough for every page load."},
     {"name": "exports", "description": "Identifiable statutory exports (scope `reporting:export`): DfE CIN census, Ofsted Annex A."},
+    {"name": "audit", "description": "What an agency's clients exported (scope `audit:read`); exports name no single child."},
 ]
 
 
@@ -37,7 +39,7 @@ def create_app(settings: ReportingSettings | None = None) -> FastAPI:
         settings,
         title="Reporting API",
         description="The partnership's read model, fed by events: dashboards, the quarterly neglect dataset and statutory exports.",
-        routers=[events.router, datasets.router, dashboard.router, exports.router],
+        routers=[events.router, datasets.router, dashboard.router, exports.router, audit_router("reporting")],
         tags=TAGS,
         on_startup=load_calendar,
     )

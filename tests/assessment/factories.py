@@ -116,10 +116,12 @@ async def authorise(client: httpx.AsyncClient, headers: dict[str, str], a: dict[
 
 
 async def gcp2_scored(client: httpx.AsyncClient, people: People, grades: dict[str, int], *,
-                      start_days_ago: int = 40, end_days_ago: int = 20, rate_all: bool = False) -> dict[str, Any]:
-    """A complete GCP2 assessment, submitted: each area judged at ``grades``; with ``rate_all``
-    every sub-area is rated at the area's grade too (so the suggestion agrees)."""
-    headers = people.practitioner()
+                      start_days_ago: int = 40, end_days_ago: int = 20, rate_all: bool = False,
+                      headers: dict[str, str] | None = None) -> dict[str, Any]:
+    """A complete GCP2 assessment, submitted (by the practitioner unless ``headers`` say who):
+    each area judged at ``grades``; with ``rate_all`` every sub-area is rated at the area's grade
+    too (so the suggestion agrees)."""
+    headers = headers or people.practitioner()
     a = await start(client, headers, people.child_id, "gcp2", start_days_ago=start_days_ago, end_days_ago=end_days_ago)
     for area, grade in grades.items():
         if rate_all:

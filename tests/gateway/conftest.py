@@ -75,7 +75,8 @@ def gateway_settings(keys: Keys, gateway_db: str, gateway_key_dir: Path) -> Call
     def settings(**overrides: Any) -> GatewaySettings:
         values: dict[str, Any] = {
             **common_settings(keys, gateway_db), "key_dir": gateway_key_dir,
-            "rate_limit_per_minute": 0, "upstream_connect_timeout": 2.0, "upstream_read_timeout": 5.0,
+            "rate_limit_per_minute": 0, "token_rate_limit_per_client": 0, "token_rate_limit_per_address": 0,
+            "upstream_connect_timeout": 2.0, "upstream_read_timeout": 5.0,
             **overrides,
         }
         return GatewaySettings(**values)

@@ -23,9 +23,10 @@ class Registered:
 
 
 async def make_client(
-    app: Gateway, scopes: Iterable[str] = ("referral:read", "referral:write"), *, active: bool = True
+    app: Gateway, scopes: Iterable[str] = ("referral:read", "referral:write"), *, active: bool = True,
+    agency_id: uuid.UUID | None = None,
 ) -> Registered:
-    client_id, secret, agency_id = f"test-{uuid.uuid4().hex[:12]}", generate_secret(), uuid.uuid4()
+    client_id, secret, agency_id = f"test-{uuid.uuid4().hex[:12]}", generate_secret(), agency_id or uuid.uuid4()
     async with app.state.db.sessions() as session:
         client = await register_client(session, client_id, secret, agency_id, scopes, "Test partner system")
         client.active = active

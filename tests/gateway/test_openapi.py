@@ -92,3 +92,24 @@ async def test_docs_pages(edge: httpx.AsyncClient) -> None:
     redoc = await edge.get("/redoc")
     assert redoc.status_code == 200
     assert "/openapi.json" in redoc.text
+
+
+async def test_client_admin_and_audit_are_documented_with_their_scopes(edge: httpx.AsyncClient) -> None:
+    spec = (await edge.get("/openapi.json")).json()
+    paths = spec["paths"]
+    assert {"/v1/clients", "/v1/clients/{client_id}", "/v1/clients/{client_id}/secret",
+            "/v1/clients/{client_id}/revoke", "/v1/audit/gateway/agencies/{agency_id}",
+            "/v1/audit/referral/children/{child_id}", "/v1/audit/referral/agencies/{agency_id}"} <= paths.keys()
+    register = paths["/v1/clients"]["post"]
+    assert register["security"] == [{"OAuth2": []}, {"HTTPBearer": []}]
+    assert {"201", "401", "403", "409", "422", "429"} <= register["responses"].keys()
+    assert "client_secret" in register["responses"]["201"]["content"]["application/json"]["example"]
+    rotate = paths["/v1/clients/{client_id}/secret"]["post"]
+    assert {"200", "404", "409", "412", "428"} <= rotate["responses"].keys()
+    child_trail = paths["/v1/audit/referral/children/{child_id}"]["get"]
+    assert "`audit:read`" in child_trail["description"]
+    assert {"200", "401", "403", "404", "429"} <= child_trail["responses"].keys()
+    token = paths["/oauth/token"]["post"]
+    assert "429" in token["responses"]
+    form = token["requestBody"]["content"]["application/x-www-form-urlencoded"]["schema"]
+    assert "acting_user" in form["properties"]

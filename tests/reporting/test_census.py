@@ -177,6 +177,14 @@ async def test_the_export_is_audited_and_the_dataset_has_no_identifiers(
         rows = (await session.exec(select(AuditEvent).where(col(AuditEvent.resource) == "cin_census"))).all()
         logged = (await session.exec(select(EventLog.data).limit(5))).all()
     assert [(a.action, a.agency_id) for a in rows] == [("export", EXPORTER)]
+    # The exporting agency's audit trail at the reporting service shows it (no per-child trail here:
+    # exports name no single child).
+    auditor = token_for(EXPORTER, "audit:read")
+    trail = await synth.get(f"/v1/audit/reporting/agencies/{EXPORTER}", headers=auditor)
+    assert trail.status_code == 200, trail.text
+    assert [(e["action"], e["resource"], e["service"]) for e in trail.json()["items"]][-1:] == [
+        ("export", "cin_census", "reporting")]
+    assert (await synth.get(f"/v1/audit/reporting/children/{uuid.uuid4()}", headers=auditor)).status_code == 404
     assert logged  # events carry ids and codes only
     body = (await synth.get("/v1/datasets/quarterly", params={"period": "2025-26"},
                             headers=token_for(READER, "reporting:read", "reporting:export"))).text

@@ -108,12 +108,17 @@ async def test_records_by_id_are_404_for_another_agency(service: str, apps: dict
     """Unknown or foreign ids never leak: a GET by id is 404 (or 503 where visibility is checked
     with another service that is not running here), never 200 or 500."""
     app = apps[service]
-    all_scopes = ("referral:read", "assessment:read", "reporting:read")
+    all_scopes = ("referral:read", "assessment:read", "reporting:read", "audit:read")
     async with isolated(app, f"http://{service}") as client:
         for method, path, route in routes(app):
             if method != "GET" or "{" not in path:
                 continue
             r = await client.get(concrete(path, route), headers=token_for(uuid.uuid4(), *all_scopes))
+            if path.endswith("/agencies/{agency_id}") and path.startswith("/v1/audit/"):
+                # Agencies are no secret (GET /v1/agencies): another agency's audit trail is a plain 403.
+                assert r.status_code == 403, f"GET {path} answered {r.status_code}"
+                assert r.json()["type"].endswith("/audit-agency-forbidden")
+                continue
             assert r.status_code in (404, 503), f"GET {path} answered {r.status_code}"
             assert r.headers["content-type"] == PROBLEM
 
@@ -153,7 +158,7 @@ async def test_real_records_of_another_agency_are_404_to_an_agency_that_only_ref
                             continue
                         url = re.sub(r"\{([^}:]+)[^}]*\}", lambda m: ids[m.group(1)], path)
                         for who, expected in ((record.school, 404), (record.csc, 200)):
-                            got = await client.get(url, headers=who.headers("referral:read", "assessment:read"))
+                            got = await client.get(url, headers=who.headers("referral:read", "assessment:read", "audit:read"))
                             assert got.status_code == expected, (service, path, who.agency["agency_type"], got.text)
                         checked.add((service, path))
         finally:

@@ -262,8 +262,9 @@ async def return_assessment(assessment_id: uuid.UUID, body: ReturnToDraft, who: 
 async def authorise_assessment(assessment_id: uuid.UUID, body: Authorisation, who: CanWrite, version: IfMatch,
                                assessments: AssessmentsDep, response: Response) -> AssessmentRead:
     """A manager authorises a submitted assessment, naming themselves in `authorised_by`. The
-    authoriser must be someone other than the submitter: another client, or another acting user
-    (the token's `act`); otherwise 409. Authorising an amendment marks the revision it amends as
+    authoriser must be someone other than the submitter: another client, or the same client with
+    tokens naming two different acting users (`acting_user` at `POST /oauth/token`, the token's
+    `act`); otherwise 409. Authorising an amendment marks the revision it amends as
     superseded. Emits `assessment.authorised`."""
     return _respond(await assessments.authorise(who, assessment_id, version, body), response)
 

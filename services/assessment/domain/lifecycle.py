@@ -9,8 +9,12 @@ property tests drive them directly.
   where the tool needs a licence).
 - A submitted assessment is authorised, or returned to draft with a reason.
 - Authorising is a second person's act: the authoriser may not be the
-  submitter (same client and same acting user). This is the "four eyes" rule
-  chosen instead of a manager flag in tokens, which partner systems do not carry.
+  submitter. People are told apart by client and acting user (the `act` claim a
+  partner system asks for at the token endpoint): another client is always
+  someone else; within one client only two different named acting users are,
+  since a client that named nobody may have been anyone. This is the "four
+  eyes" rule chosen instead of a manager flag in tokens, which partner systems
+  do not carry.
 - An authorised assessment is final. It is changed only by an amendment: a new
   draft revision in the same lineage, copied from it. The earlier revision
   stays readable as it was; when the amendment is authorised the earlier one
@@ -68,8 +72,11 @@ class Actor:
     client_id: str
     acting_user: str | None = None
 
-    def same_as(self, other: Actor) -> bool:
-        return self.client_id == other.client_id and self.acting_user == other.acting_user
+    def may_be(self, other: Actor) -> bool:
+        """Could be the same person: the same client, unless both name different people."""
+        if self.client_id != other.client_id:
+            return False
+        return self.acting_user is None or other.acting_user is None or self.acting_user == other.acting_user
 
 
 def next_status(status: Status, action: Action) -> Status:
@@ -101,10 +108,11 @@ def require_draft(status: Status) -> None:
 
 
 def check_authoriser(submitted_by: Actor | None, authoriser: Actor) -> None:
-    if submitted_by is not None and submitted_by.same_as(authoriser):
+    if submitted_by is not None and submitted_by.may_be(authoriser):
         raise AuthoriserIsSubmitter(
             "The person who submitted an assessment cannot authorise it; a manager authorises it "
-            "from another client or as another acting user.",
+            "from another client, or from the same client with a token naming another acting user "
+            "(both tokens must name one).",
             rule=RULE_FOUR_EYES,
         )
 

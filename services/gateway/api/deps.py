@@ -4,11 +4,18 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 
-from services.gateway.domain.clients import Clients, TokenIssuer
+from services.gateway.domain.clients import ClientAdmin, Clients, TokenIssuer
 from services.gateway.queries import ClientQueries
 from services.gateway.settings import GatewaySettings
+from shared.audit import AuditDep
+from shared.auth import require_scopes
 from shared.db import SessionDep
 from shared.errors import DomainError, problems
+from shared.tokens import Principal
+
+# The gateway's own /v1 routes verify the bearer token with the gateway's own keys
+# (app.state.verifier), exactly as the services do.
+IsAdmin = Annotated[Principal, Depends(require_scopes("admin"))]
 
 
 def token_issuer(request: Request, session: SessionDep) -> TokenIssuer:
@@ -21,6 +28,13 @@ def token_issuer(request: Request, session: SessionDep) -> TokenIssuer:
 
 
 TokenIssuerDep = Annotated[TokenIssuer, Depends(token_issuer)]
+
+
+def client_admin(session: SessionDep, audit: AuditDep) -> ClientAdmin:
+    return ClientAdmin(Clients(ClientQueries(session)), audit)
+
+
+ClientAdminDep = Annotated[ClientAdmin, Depends(client_admin)]
 
 
 def only(*errors: type[DomainError]) -> dict[int | str, dict[str, Any]]:

@@ -12,8 +12,10 @@ from services.gateway.domain.errors import (
     ClientAuthenticationFailed,
     InvalidScope,
     InvalidTokenRequest,
+    TokenRequestsLimited,
     UnsupportedGrantType,
 )
+from services.gateway.domain.ratelimit import TokenEndpointLimits
 from services.gateway.openapi_merge import CLIENT_BASIC_SCHEME
 from services.gateway.schemas import TokenRequest, TokenResponse
 from shared.errors import PayloadTooLarge, UnsupportedMediaType
@@ -77,7 +79,7 @@ _EXAMPLE: dict[str, Any] = {"access_token": "eyJhbGciOiJFUzI1NiIsImtpZCI6Ii4uLiJ
     responses={
         200: {"content": {"application/json": {"example": _EXAMPLE}}},
         **only(InvalidTokenRequest, UnsupportedGrantType, InvalidScope, ClientAuthenticationFailed,
-               PayloadTooLarge, UnsupportedMediaType),
+               PayloadTooLarge, UnsupportedMediaType, TokenRequestsLimited),
     },
     openapi_extra=_FORM,
 )
@@ -88,14 +90,27 @@ async def issue_token(request: Request, response: Response, tokens: TokenIssuerD
     a space-separated subset of your client's scopes; without it the token
     carries all of them.
 
+    `acting_user` (optional) names the person at your end the token acts for,
+    by your system's own staff id (never a name or other personal data; 1-64
+    printable characters, no spaces). The token carries it as `act.sub`; every
+    service records it in its audit trail, and an assessment submitted by one
+    person of your system may be authorised by another. Ask for a token per
+    person and keep it for its lifetime.
+
     The token is a signed JWT naming your client (`sub`) and agency (`agency`),
     valid for `expires_in` seconds; verify it with `/.well-known/jwks.json` if you
     need to. Errors are problem+json with the OAuth error code in `error`:
     `invalid_client` (401), `invalid_request`, `unsupported_grant_type` or
-    `invalid_scope` (400)."""
+    `invalid_scope` (400). Requests are limited per source address and per
+    client id, failed ones included (429 with `Retry-After`)."""
+    limits: TokenEndpointLimits = request.app.state.token_limits
+    # Before anything else, the slow secret check above all: guessing is turned away cheaply.
+    limits.admit_address(request.client.host if request.client else None)
     form = _form(await request.body())
     client_id, secret = _credentials(request.headers.get("authorization"), form)
-    issued = await tokens.client_credentials(form.get("grant_type"), client_id, secret, form.get("scope"))
+    limits.admit_client(client_id)
+    issued = await tokens.client_credentials(form.get("grant_type"), client_id, secret, form.get("scope"),
+                                             form.get("acting_user"))
     # RFC 6749 §5.1: responses carrying tokens must not be cached.
     response.headers["Cache-Control"] = "no-store"
     response.headers["Pragma"] = "no-cache"

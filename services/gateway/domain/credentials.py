@@ -14,7 +14,7 @@ import re
 import secrets
 from collections.abc import Iterable
 
-from services.gateway.domain.errors import InvalidScope
+from services.gateway.domain.errors import InvalidScope, InvalidTokenRequest
 
 #: Every scope a client may hold (DESIGN.md §5), with what it allows.
 SCOPES: dict[str, str] = {
@@ -34,6 +34,8 @@ SALT_BYTES = 16
 MIN_SECRET_CHARS = 32
 MAX_SECRET_CHARS = 200
 CLIENT_ID = re.compile(r"^[A-Za-z0-9._-]{3,100}$")
+#: The partner system's own id of the person acting: printable ASCII, no spaces or control characters.
+ACTING_USER = re.compile(r"^[\x21-\x7e]{1,64}$")
 
 
 def _b64(data: bytes) -> str:
@@ -82,6 +84,14 @@ def check_new_secret(secret: str) -> None:
 def check_client_id(client_id: str) -> None:
     if not CLIENT_ID.match(client_id):
         raise ValueError("client ids are 3-100 letters, digits and . _ -")
+
+
+def check_acting_user(acting_user: str) -> None:
+    """A staff id, not a name: 1-64 printable ASCII characters without spaces (so no NUL or
+    control characters reach the audit, the logs or the token)."""
+    if not ACTING_USER.match(acting_user):
+        raise InvalidTokenRequest("acting_user must be 1-64 printable ASCII characters without spaces: "
+                                  "your system's id of the person (a staff id, not a name).")
 
 
 def known_scopes(scopes: Iterable[str]) -> list[str]:

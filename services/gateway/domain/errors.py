@@ -3,9 +3,19 @@ as an ``error`` member of the problem body, beside the RFC 9457 members."""
 
 from __future__ import annotations
 
+import math
 from typing import Any, ClassVar
 
-from shared.errors import BadRequest, DomainError, DuplicateRecord, InvalidClient
+from shared.errors import (
+    BadRequest,
+    Conflict,
+    DomainError,
+    DuplicateRecord,
+    InvalidClient,
+    NotFound,
+    TooManyRequests,
+    Unprocessable,
+)
 
 
 class OAuthProblem(DomainError):
@@ -46,3 +56,27 @@ class ClientAuthenticationFailed(OAuthProblem, InvalidClient):
 
 class DuplicateClient(DuplicateRecord):
     slug, title = "duplicate-client", "A client with this client id already exists"
+
+
+class TokenRequestsLimited(TooManyRequests):
+    slug, title = "token-rate-limited", "Too many token requests"
+
+    def __init__(self, detail: str, retry_after: float) -> None:
+        super().__init__(detail)
+        self.headers["Retry-After"] = str(max(1, math.ceil(retry_after)))
+
+    @classmethod
+    def example(cls) -> dict[str, Any]:
+        return {**super().example(), "instance": "/oauth/token"}
+
+
+class ClientNotFound(NotFound):
+    slug, title = "client-not-found", "No such client"
+
+
+class InvalidClientRegistration(Unprocessable):
+    slug, title = "invalid-client-registration", "The client registration is not valid"
+
+
+class ClientRevoked(Conflict):
+    slug, title = "client-revoked", "The client is revoked"
