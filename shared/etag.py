@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import Depends, Header, Response
 
-from shared.errors import BadRequest, PreconditionFailed, PreconditionRequired
+from shared.errors import MalformedIfMatch, PreconditionFailed, PreconditionRequired
 
 _ETAG = re.compile(r'^(?:W/)?"(\d{1,18})"$')
 
@@ -27,7 +27,7 @@ def require_if_match(
         raise PreconditionRequired("Send If-Match with the ETag you last read.")
     match = _ETAG.match(if_match.strip())
     if match is None:
-        raise BadRequest('If-Match must be an ETag such as "3".')
+        raise MalformedIfMatch('If-Match must be an ETag such as "3".')
     return int(match.group(1))
 
 

@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
 from shared.db import SessionDep
-from shared.errors import BadRequest, IdempotencyInFlight, IdempotencyKeyReused
+from shared.errors import IdempotencyInFlight, IdempotencyKeyReused, MalformedIdempotencyKey
 from shared.models import IdempotencyRecord
 from shared.tokens import Principal
 
@@ -50,7 +50,7 @@ class Idempotency:
         ] = None,
     ) -> None:
         if idempotency_key is not None and not _KEY.match(idempotency_key):
-            raise BadRequest("Idempotency-Key must be 1-200 characters of letters, digits and . _ : -")
+            raise MalformedIdempotencyKey("Idempotency-Key must be 1-200 characters of letters, digits and . _ : -")
         self.key = idempotency_key
         self.session = session
         self.route = f"{request.method} {request.url.path}"

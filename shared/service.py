@@ -19,6 +19,7 @@ from shared.errors import PROBLEM_SCHEMA, ServiceUnavailable, install_problem_ha
 from shared.events import OutboxRelay
 from shared.logs import configure_logging
 from shared.middleware import BodyGuardMiddleware, RequestContextMiddleware
+from shared.openapi import document_common_problems
 from shared.settings import ServiceSettings
 from shared.tokens import TokenVerifier
 
@@ -99,12 +100,13 @@ def build_service_app(
                            allow_methods=["GET", "POST", "PATCH"], allow_headers=["*"], expose_headers=["ETag", "Link", "X-Request-ID"])
     app.add_middleware(BodyGuardMiddleware, max_bytes=settings.max_body_bytes, exempt_prefixes=body_exempt_prefixes)
     app.add_middleware(RequestContextMiddleware, service=settings.service_name)
-    install_openapi(app)
+    install_openapi(app, body_exempt_prefixes=body_exempt_prefixes)
     return app
 
 
-def install_openapi(app: FastAPI) -> None:
-    """Add the shared Problem schema and drop FastAPI's default 422 schema in its favour."""
+def install_openapi(app: FastAPI, *, body_exempt_prefixes: Sequence[str] = ()) -> None:
+    """The app's document with the shared Problem schema in place of FastAPI's 422 schema, and
+    the problems every operation can give documented on each (``shared.openapi``)."""
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema:
@@ -125,7 +127,7 @@ def install_openapi(app: FastAPI) -> None:
                         del unprocessable["content"]["application/json"]
                         unprocessable.setdefault("content", {}).setdefault(
                             "application/problem+json", {"schema": {"$ref": "#/components/schemas/Problem"}})
-        app.openapi_schema = schema
-        return schema
+        app.openapi_schema = document_common_problems(schema, body_exempt_prefixes=body_exempt_prefixes)
+        return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
