@@ -16,6 +16,8 @@ from typing import Any
 
 from services.gateway.domain.credentials import SCOPES
 from services.gateway.forwarder import UpstreamPool
+from shared.errors import BadGateway, GatewayTimeout, ServiceUnavailable
+from shared.openapi import add_problem
 
 Document = dict[str, Any]
 
@@ -78,12 +80,19 @@ def _prefixed(service: str, name: str, taken: set[str]) -> str:
     return candidate
 
 
-def _secured(path_item: dict[str, Any]) -> dict[str, Any]:
-    """Operations that need a token accept the gateway's OAuth2 flow as well as a bare bearer token."""
+def _forwarded(path_item: dict[str, Any]) -> dict[str, Any]:
+    """A service's operation as the gateway serves it: operations that need a token accept the
+    gateway's OAuth2 flow as well as a bare bearer token, and each may meet the gateway's own
+    answers when its service is down, slow or broken (502, 503, 504)."""
     for method in _METHODS:
         operation = path_item.get(method)
-        if isinstance(operation, dict) and operation.get("security"):
+        if not isinstance(operation, dict):
+            continue
+        if operation.get("security"):
             operation["security"] = [{OAUTH_SCHEME: []}, {BEARER_SCHEME: []}]
+        responses = operation.setdefault("responses", {})
+        for error in (BadGateway, ServiceUnavailable, GatewayTimeout):
+            add_problem(responses, error)
     return path_item
 
 
@@ -134,7 +143,7 @@ def merge_documents(
         for path, item in document.get("paths", {}).items():
             # Only what the gateway really routes to this service; its /livez is not ours to show.
             if owner(path) == service and path not in paths and isinstance(item, dict):
-                paths[path] = _secured(_rewrite_refs(item, renames))
+                paths[path] = _forwarded(_rewrite_refs(item, renames))
         known_tags = {tag.get("name") for tag in tags}
         for tag in document.get("tags", []):
             if isinstance(tag, dict) and tag.get("name") not in known_tags:
