@@ -219,6 +219,9 @@ async def _on_http_error(request: Request, exc: Exception) -> JSONResponse:
     detail = exc.detail if isinstance(exc.detail, str) else cls.title
     if exc.status_code == 404:
         detail = "No such resource."
+    if exc.status_code == 400:
+        # FastAPI and Starlette raise 400 only for a body they cannot decode (bytes that are not UTF-8, say).
+        cls, detail = MalformedBody, "The body could not be parsed as JSON."
     error = cls(detail)
     if exc.headers:
         error.headers.update(exc.headers)
@@ -241,9 +244,13 @@ def install_problem_handlers(app: FastAPI) -> None:
 
 
 def problems(*errors: type[DomainError]) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI ``responses=`` entries for the listed errors, plus the ones every route has."""
+    """OpenAPI ``responses=`` entries for the errors a route raises itself.
+
+    The ones that follow from the operation's shape (a token, a JSON body,
+    If-Match, a cursor, ...) are added to every operation by ``shared.openapi``.
+    """
     out: dict[int | str, dict[str, Any]] = {}
-    add_problems(out, [*errors, Unauthorized, InsufficientScope, Unprocessable, TooManyRequests])
+    add_problems(out, errors)
     return out
 
 
@@ -259,21 +266,29 @@ def add_problems(responses: dict[int | str, dict[str, Any]], errors: Sequence[ty
 
 PROBLEM_SCHEMA: dict[str, Any] = {
     "type": "object",
-    "description": "RFC 9457 problem details.",
+    "description": "RFC 9457 problem details. Members other than these may be added; ignore the ones you do not know.",
     "required": ["type", "title", "status"],
     "properties": {
-        "type": {"type": "string", "format": "uri"},
-        "title": {"type": "string"},
-        "status": {"type": "integer"},
-        "detail": {"type": "string"},
-        "instance": {"type": "string"},
-        "request_id": {"type": "string"},
+        "type": {"type": "string", "format": "uri", "description": "Identifies the kind of problem; stable."},
+        "title": {"type": "string", "description": "Short summary of the kind of problem."},
+        "status": {"type": "integer", "description": "The HTTP status code."},
+        "detail": {"type": "string", "description": "What went wrong with this request."},
+        "instance": {"type": "string", "description": "The path of the request."},
+        "request_id": {"type": "string", "description": "Quote it when you report a problem (also in X-Request-ID)."},
         "errors": {
             "type": "array",
+            "description": "One entry per field in error: validation errors and field-level rules.",
             "items": {
                 "type": "object",
-                "properties": {"field": {"type": "string"}, "message": {"type": "string"}, "code": {"type": "string"}},
+                "required": ["field", "message", "code"],
+                "properties": {
+                    "field": {"type": "string", "description": "Where: body.<field>, query.<name>, path.<name>, header.<name>."},
+                    "message": {"type": "string"},
+                    "code": {"type": "string", "description": "Machine-readable reason."},
+                },
             },
         },
+        "rule": {"type": "string", "description": "The business rule a refused transition breaks (409, 422)."},
+        "error": {"type": "string", "description": "The OAuth 2.0 error code (RFC 6749 §5.2), on POST /oauth/token."},
     },
 }

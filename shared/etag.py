@@ -80,7 +80,6 @@ def require_if_match(
     return parse_if_match(", ".join(request.headers.getlist("if-match")))
 
 
-require_if_match.documented_problems = (InvalidIfMatch, PreconditionFailed, PreconditionRequired)  # type: ignore[attr-defined]
 
 IfMatch = Annotated[Precondition, Depends(require_if_match)]
 

@@ -52,7 +52,6 @@ class Created:
 
 
 class Idempotency:
-    documented_problems = (InvalidIdempotencyKey, IdempotencyInFlight, IdempotencyKeyReused)
 
     def __init__(
         self,

@@ -6,28 +6,24 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import copy
 from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any
 
 import httpx
 from fastapi import APIRouter, FastAPI, Request
-from fastapi.dependencies.models import Dependant
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.utils import get_openapi
-from fastapi.routing import APIRoute
 
 from shared.db import Database, strict_network_guard
 from shared.errors import (
     PROBLEM_SCHEMA,
-    DomainError,
     ServiceUnavailable,
-    add_problems,
     install_problem_handlers,
 )
 from shared.events import OutboxRelay
 from shared.logs import configure_logging
 from shared.middleware import BodyGuardMiddleware, RequestContextMiddleware
+from shared.openapi import document_common_problems
 from shared.outbox_api import outbox_router
 from shared.settings import ServiceSettings
 from shared.tokens import TokenVerifier
@@ -111,7 +107,6 @@ def build_service_app(
     install_problem_handlers(app)
     app.include_router(health)
     for router in routers:
-        document_dependency_problems(router)
         app.include_router(router, prefix="/v1")
     app.include_router(outbox_router(settings.service_name), prefix="/v1")
     if settings.cors_origins:
@@ -119,31 +114,13 @@ def build_service_app(
                            allow_methods=["GET", "POST", "PATCH"], allow_headers=["*"], expose_headers=["ETag", "Link", "X-Request-ID"])
     app.add_middleware(BodyGuardMiddleware, max_bytes=settings.max_body_bytes, exempt_prefixes=body_exempt_prefixes)
     app.add_middleware(RequestContextMiddleware, service=settings.service_name)
-    install_openapi(app)
+    install_openapi(app, body_exempt_prefixes=body_exempt_prefixes)
     return app
 
 
-def _dependency_problems(dependant: Dependant) -> list[type[DomainError]]:
-    found: list[type[DomainError]] = list(getattr(dependant.call, "documented_problems", ()))
-    for sub in dependant.dependencies:
-        found += _dependency_problems(sub)
-    return found
-
-
-def document_dependency_problems(router: APIRouter) -> None:
-    """Add to each route's documented responses the problems its shared dependencies raise
-    (``Idempotency-Key``, ``If-Match``), so no route can forget them. Runs on the routers
-    before they are included: the app's own route list holds lazily built copies."""
-    for route in router.routes:
-        if isinstance(route, APIRoute) and (found := _dependency_problems(route.dependant)):
-            route.responses = copy.deepcopy(route.responses)  # entries may be shared between routes
-            add_problems(route.responses, found)
-        elif isinstance(nested := getattr(route, "original_router", None), APIRouter):
-            document_dependency_problems(nested)
-
-
-def install_openapi(app: FastAPI) -> None:
-    """Add the shared Problem schema and drop FastAPI's default 422 schema in its favour."""
+def install_openapi(app: FastAPI, *, body_exempt_prefixes: Sequence[str] = ()) -> None:
+    """The app's document with the shared Problem schema in place of FastAPI's 422 schema, and
+    the problems every operation can give documented on each (``shared.openapi``)."""
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema:
@@ -164,7 +141,7 @@ def install_openapi(app: FastAPI) -> None:
                         del unprocessable["content"]["application/json"]
                         unprocessable.setdefault("content", {}).setdefault(
                             "application/problem+json", {"schema": {"$ref": "#/components/schemas/Problem"}})
-        app.openapi_schema = schema
-        return schema
+        app.openapi_schema = document_common_problems(schema, body_exempt_prefixes=body_exempt_prefixes)
+        return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]

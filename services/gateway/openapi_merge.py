@@ -16,6 +16,8 @@ from typing import Any
 
 from services.gateway.domain.credentials import SCOPES
 from services.gateway.forwarder import UpstreamPool
+from shared.errors import BadGateway, GatewayTimeout, ServiceUnavailable
+from shared.openapi import add_problem
 
 Document = dict[str, Any]
 
@@ -89,6 +91,18 @@ def _secured(path_item: dict[str, Any]) -> dict[str, Any]:
     return path_item
 
 
+def _forwarded(path_item: dict[str, Any]) -> dict[str, Any]:
+    """A service's operation as the gateway serves it: secured as above, and each may meet the
+    gateway's own answers when its service is down, slow or broken (502, 503, 504)."""
+    for method in _METHODS:
+        operation = path_item.get(method)
+        if isinstance(operation, dict):
+            responses = operation.setdefault("responses", {})
+            for error in (BadGateway, ServiceUnavailable, GatewayTimeout):
+                add_problem(responses, error)
+    return _secured(path_item)
+
+
 def merge_documents(
     own: Document,
     services: Mapping[str, Document],
@@ -140,7 +154,7 @@ def merge_documents(
         for path, item in document.get("paths", {}).items():
             # Only what the gateway really routes to this service; its /livez is not ours to show.
             if owner(path) == service and path not in paths and isinstance(item, dict):
-                paths[path] = _secured(_rewrite_refs(item, renames))
+                paths[path] = _forwarded(_rewrite_refs(item, renames))
         known_tags = {tag.get("name") for tag in tags}
         for tag in document.get("tags", []):
             if isinstance(tag, dict) and tag.get("name") not in known_tags:

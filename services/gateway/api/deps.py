@@ -38,16 +38,6 @@ ClientAdminDep = Annotated[ClientAdmin, Depends(client_admin)]
 
 
 def only(*errors: type[DomainError]) -> dict[int | str, dict[str, Any]]:
-    """``problems(...)`` without the entries it adds for bearer-protected routes:
-    the gateway's own routes take no bearer token, so they never answer those."""
-    listed = problems(*errors)
-    statuses = {error.status for error in errors}
-    slugs = {error.slug for error in errors}
-    out: dict[int | str, dict[str, Any]] = {}
-    for status, entry in listed.items():
-        if status not in statuses:
-            continue
-        for content in entry["content"].values():
-            content["examples"] = {k: v for k, v in content["examples"].items() if k in slugs}
-        out[status] = entry
-    return out
+    """The gateway's own routes take no bearer token; ``problems`` lists only what is named,
+    and ``shared.openapi`` adds what each operation's shape implies."""
+    return problems(*errors)

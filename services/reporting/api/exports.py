@@ -42,7 +42,7 @@ def _exports(request: Request, configuration: ConfigurationDep, settings: Settin
 
 
 @router.get("/cin-census", response_class=StreamingResponse,
-            responses={**XML_DOC, **problems(UnsupportedCollectionYear, ConfigurationIncomplete, NotAcceptable)})
+            responses={**XML_DOC, **problems(InvalidPeriod, UnsupportedCollectionYear, ConfigurationIncomplete, NotAcceptable)})
 async def export_cin_census(
     who: CanExport, media: XmlOnly, request: Request, configuration: ConfigurationDep, settings: SettingsDep,
     audit: AuditDep,
