@@ -2,7 +2,7 @@
 
 Both pages work without the internet: their scripts and styles come from the gateway itself
 (``/docs/static/...``), taken from the ``fastapi-offline`` package (Swagger UI and ReDoc as
-published on npm) and from ``services/gateway/static`` (the two start-up scripts). Each page
+published on npm) and from ``services/gateway/static`` (our start-up scripts). Each page
 is sent with a Content-Security-Policy that lets it load scripts and styles from the gateway
 only; nothing inline runs. The page settings travel as a JSON data block, which is not a script.
 ReDoc writes ``<style>`` elements from script: those carry the page's nonce (``redoc-nonce.js``,
