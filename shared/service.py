@@ -100,7 +100,9 @@ def build_service_app(
 
     if tags is not None:
         tags = [*tags, OUTBOX_TAG]
-    app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan, openapi_tags=tags)
+    # /openapi.json stays (the gateway merges it); the docs pages are the gateway's (offline, no CDN).
+    app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan, openapi_tags=tags,
+                  docs_url=None, redoc_url=None)
     app.state.settings = settings
     app.state.db = Database(settings.effective_database_url)
     app.state.verifier = make_verifier(settings)

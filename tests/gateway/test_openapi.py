@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import httpx
@@ -104,6 +105,33 @@ async def test_docs_pages(edge: httpx.AsyncClient) -> None:
     assert "/openapi.json" in redoc.text
 
 
+async def test_docs_pages_load_nothing_from_elsewhere(edge: httpx.AsyncClient) -> None:
+    for page, assets in {"/docs": ["swagger-ui.css", "swagger-ui-bundle.js", "swagger-init.js"],
+                         "/redoc": ["redoc-nonce.js", "redoc.standalone.js", "redoc-init.js"]}.items():
+        r = await edge.get(page)
+        # every src and href is the gateway's own, and no script is inline
+        links = re.findall(r'(?:src|href)="([^"]*)"', r.text)
+        assert all(link.startswith("/docs/static/") for link in links), links
+        assert [f"/docs/static/{name}" for name in assets] == [
+            link for link in links if not link.endswith(".png")]
+        assert re.findall(r"<script(?![^>]*\b(?:src=|type=\"application/json\"))", r.text) == []
+        policy = dict(part.strip().split(" ", 1) for part in r.headers["content-security-policy"].split(";"))
+        assert policy["default-src"] == "'none'"
+        assert policy["script-src"] == "'self'"
+        assert policy["style-src"].split()[0] == "'self'"
+        assert "unsafe-inline" not in policy["style-src"]
+        for name in assets:
+            asset = await edge.get(f"/docs/static/{name}")
+            assert asset.status_code == 200, name
+            assert asset.headers["content-type"].startswith("text/css" if name.endswith(".css") else "text/javascript")
+            assert asset.headers["x-content-type-options"] == "nosniff"
+    # the nonce differs from one page to the next
+    nonces = {re.search(r'"nonce": "([^"]+)"', (await edge.get("/redoc")).text)[1] for _ in range(2)}  # type: ignore[index]
+    assert len(nonces) == 2
+    assert (await edge.get("/docs/static/swagger-ui.js.map")).status_code == 404
+    assert (await edge.get("/docs/static/..%2Fdocs.py")).status_code == 404
+
+
 async def test_client_admin_and_audit_are_documented_with_their_scopes(edge: httpx.AsyncClient) -> None:
     spec = (await edge.get("/openapi.json")).json()
     paths = spec["paths"]
@@ -123,3 +151,11 @@ async def test_client_admin_and_audit_are_documented_with_their_scopes(edge: htt
     assert "429" in token["responses"]
     form = token["requestBody"]["content"]["application/x-www-form-urlencoded"]["schema"]
     assert "acting_user" in form["properties"]
+
+
+async def test_the_services_leave_the_docs_pages_to_the_gateway(referral_server: str) -> None:
+    # FastAPI's own pages would load Swagger UI and ReDoc from a CDN; the document stays for the merge
+    async with httpx.AsyncClient(base_url=referral_server) as referral:
+        assert (await referral.get("/docs")).status_code == 404
+        assert (await referral.get("/redoc")).status_code == 404
+        assert (await referral.get("/openapi.json")).status_code == 200
