@@ -8,7 +8,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from shared.db import Database, TransactionHeldDuringCall, check_no_transaction, end_read_transaction, strict_network_guard
+from shared.db import (
+    Database,
+    TransactionHeldDuringCall,
+    check_no_transaction,
+    end_read_transaction,
+    strict_network_guard,
+)
 from tests.support import create_database, drop_database
 
 
