@@ -181,49 +181,62 @@ def test_2885_no_s47_beside_a_transfer_in_in_its_census_year() -> None:
     assert census_errors(j2) == []
 
 
+END = MONDAY + timedelta(days=7)
+
+
+def _cin_after_cin_same_day(j: Journey, e: Episode) -> Callable[[], object]:
+    j.end_cin_plan(e, j.start_cin_plan(e, MONDAY, TODAY), END, TODAY)
+    return lambda: j.start_cin_plan(e, END, TODAY)
+
+
+def _cp_after_cp_same_day(j: Journey, e: Episode) -> Callable[[], object]:
+    s = j.start_s47(e, D0, TODAY)
+    j.hold_icpc(e, s, MONDAY, TODAY)
+    j.end_cp_plan(e, j.start_cp_plan(e, MONDAY, "NEG", TODAY), END, TODAY)
+    s = j.start_s47(e, MONDAY + timedelta(days=1), TODAY)
+    j.hold_icpc(e, s, END, TODAY)
+    return lambda: j.start_cp_plan(e, END, "NEG", TODAY)
+
+
+def _cp_on_cin_start(j: Journey, e: Episode) -> Callable[[], object]:
+    j.end_cin_plan(e, j.start_cin_plan(e, MONDAY, TODAY), MONDAY, TODAY)
+    return lambda: j.hold_transfer_in(e, MONDAY, "NEG", TODAY)
+
+
+def _s47_on_icpc_day(j: Journey, e: Episode) -> Callable[[], object]:
+    j.hold_icpc(e, j.start_s47(e, D0, TODAY), MONDAY, TODAY)
+    return lambda: j.start_s47(e, MONDAY, TODAY)
+
+
+def _referral_same_day(j: Journey, e: Episode) -> Callable[[], object]:
+    j.close_episode(e, D0, "RC1", TODAY)
+    return lambda: j.receive_referral(D0, "3B", TODAY)
+
+
+def _transfer_in_on_an_s47_conference_day(j: Journey, e: Episode) -> Callable[[], object]:
+    j.hold_icpc(e, j.start_s47(e, D0, TODAY), MONDAY, TODAY)  # no plan
+    j.close_episode(e, MONDAY, "RC1", TODAY)
+    later = open_episode(j, MONDAY)
+    return lambda: j.hold_transfer_in(later, MONDAY, "NEG", TODAY)
+
+
 @pytest.mark.parametrize(
     ("make", "rule"),
     [
-        # Same-day edges the census reads as overlaps (the end day is a day of the plan or episode).
-        ("cin_after_cin_same_day", "4014"),
-        ("cp_after_cp_same_day", "8940"),
-        ("cp_on_cin_start", "4016"),
-        ("s47_on_icpc_day", "8890"),
-        ("referral_same_day", "8820"),
-        ("transfer_in_on_s47_icpc_day", "2884"),
+        # Same-day edges the DfE rules read as overlaps: the end day is a day of the plan or episode.
+        (_cin_after_cin_same_day, "4014"),
+        (_cp_after_cp_same_day, "8940"),
+        (_cp_on_cin_start, "4016"),
+        (_s47_on_icpc_day, "8890"),
+        (_referral_same_day, "8820"),  # two episodes referred the same day: no latest one either (8816)
+        # The DfE rule compares the child's conference dates across episodes.
+        (_transfer_in_on_an_s47_conference_day, "2884"),
     ],
 )
-def test_same_day_edges_the_census_rejects(make: str, rule: str) -> None:
+def test_same_day_edges_the_census_rejects(make: Callable[[Journey, Episode], Callable[[], object]], rule: str) -> None:
     j = child()
-    e = open_episode(j)
-    end = MONDAY + timedelta(days=7)
-    if make == "cin_after_cin_same_day":
-        j.end_cin_plan(e, j.start_cin_plan(e, MONDAY, TODAY), end, TODAY)
-        attempt: Callable[[], object] = lambda: j.start_cin_plan(e, end, TODAY)
-    elif make == "cp_after_cp_same_day":
-        s = j.start_s47(e, D0, TODAY)
-        j.hold_icpc(e, s, MONDAY, TODAY)
-        j.end_cp_plan(e, j.start_cp_plan(e, MONDAY, "NEG", TODAY), end, TODAY)
-        s = j.start_s47(e, MONDAY + timedelta(days=1), TODAY)
-        j.hold_icpc(e, s, end, TODAY)
-        attempt = lambda: j.start_cp_plan(e, end, "NEG", TODAY)
-    elif make == "cp_on_cin_start":
-        j.end_cin_plan(e, j.start_cin_plan(e, MONDAY, TODAY), MONDAY, TODAY)
-        attempt = lambda: j.hold_transfer_in(e, MONDAY, "NEG", TODAY)
-    elif make == "s47_on_icpc_day":
-        s = j.start_s47(e, D0, TODAY)
-        j.hold_icpc(e, s, MONDAY, TODAY)
-        attempt = lambda: j.start_s47(e, MONDAY, TODAY)
-    elif make == "referral_same_day":
-        j.close_episode(e, D0, "RC1", TODAY)
-        attempt = lambda: j.receive_referral(D0, "3B", TODAY)
-    else:
-        s = j.start_s47(e, D0, TODAY)
-        j.hold_icpc(e, s, MONDAY, TODAY)
-        j.close_episode(e, MONDAY, "RC1", TODAY)
-        later = open_episode(j, MONDAY + timedelta(days=1))
-        later.referral_date = MONDAY  # as if referred that day: the date check of 8820 is not what is tested
-        attempt = lambda: j.hold_transfer_in(later, MONDAY, "NEG", TODAY)
+    attempt = make(j, open_episode(j))
+    assert census_errors(j) == []
     before = copy.deepcopy(j)
     with pytest.raises(RuleBroken) as err:
         attempt()

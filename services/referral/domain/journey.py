@@ -626,8 +626,8 @@ def census_errors(j: Journey) -> list[str]:
             elif a.factors:
                 errors.append("8614")
         icpcs = e.icpc_dates()
-        for earlier, later in itertools.pairwise(sorted(e.s47s, key=lambda s: s.start_date)):
-            if earlier.icpc_date is not None and later.start_date <= earlier.icpc_date:
+        for s_before, s_after in itertools.pairwise(sorted(e.s47s, key=lambda s: s.start_date)):
+            if s_before.icpc_date is not None and s_after.start_date <= s_before.icpc_date:
                 errors.append("8890")
         for s in e.s47s:
             if s.start_date < e.referral_date:
