@@ -156,6 +156,8 @@ class RmEpisode(SQLModel, table=True):
     primary_need: str | None = Field(default=None, max_length=2)
     closure_date: date | None = None
     reason_for_closure: str | None = Field(default=None, max_length=3)
+    #: Episode-level initial conference date (a transfer-in conference): census DateOfInitialCPC in CINdetails.
+    icpc_date: date | None = None
 
 
 class RmAssessment(SQLModel, table=True):

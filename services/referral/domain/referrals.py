@@ -395,9 +395,14 @@ class Referrals:
         # One open episode per child (DfE 8815): a new concern joins the open episode.
         if (open_id := await self.queries.open_episode_id(who, referral.child_id)) is not None:
             return open_id
+        # The referrer's agency type, as referral.received carries it: several types share a DfE
+        # ReferralSource code (3F: hospital wards and other health services), so reporting cannot
+        # tell them apart from the code (NQ05, NQ22).
+        referrer = await self.queries.agency(referral.referring_agency_id) if referral.referring_agency_id else None
         return await self.journeys.open_episode(
             who, referral.child_id, referral_date=referral.received_at.date(), source=referral.referral_source,
             nfa=outcome in NFA_OUTCOMES, primary_need=primary_need, decided_on=decided_on,
+            referring_agency_type=referrer.agency_type if referrer else None,
         )
 
     async def record_feedback(self, who: Principal, referral_id: uuid.UUID, body: FeedbackCreate, version: Precondition) -> Shown:

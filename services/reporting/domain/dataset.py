@@ -265,7 +265,7 @@ def present(result: Computed, period: Period, *, suppress: bool) -> dict[str, An
 
 
 NOTES: dict[str, str] = {
-    "NQ05": "Referring agency type: the agency type the referral event names; otherwise the type the DfE ReferralSource code belongs to, or 'source:<code>' where several types share it.",
+    "NQ05": "Referring agency type: the type of the agency whose referral opened the plan's episode, as the episode.opened event names it; otherwise (events from before it carried one) the type the DfE ReferralSource code belongs to, or 'source:<code>' where several types share it.",
     "NQ06b": "Previous plan ended fewer than 24 completed calendar months before the new plan started (verify: DfE's current repeat-plan measure).",
     "NQ12": "An early help episode of the same child (early_help.started) starting on or after the plan's end, within the step-down window.",
     "NQ13": "A child is counted once however many of their neglect plans ended in the 12 months.",
@@ -273,6 +273,7 @@ NOTES: dict[str, str] = {
     "NQ18": "Re-referral as flagged by the referral service when the referral arrived (a previous referral within 12 months).",
     "NQ19": "Assessments whose episode has not reached reporting count in the denominator only.",
     "NQ21": "On time: first review within 3 months of the start, each later one within 6 months of the last, and the next not overdue at the period end.",
+    "NQ22": "Referring agency type: as NQ05, of the assessment's episode.",
     "NQ26": "escalations_in_period counts escalation steps (not children) recorded in the period.",
     "NQ27": "Current revisions only: an authorised amendment replaces the revision it amends.",
     "NQ28": "One unit per child and tool: the latest repeat assessment authorised in the period against the child's first authorised assessment with that tool, on the areas both graded; the tool's scale direction is configuration (toolkit_scale_directions), and a tool without one is 'unknown'.",

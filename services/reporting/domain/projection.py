@@ -239,6 +239,11 @@ def _icpc_held(e: Event) -> list[Write]:
     return [Write("rm_s47", {"s47_id": _id(e.data, "s47_id")}, {"icpc_date": _day(e.data, "date"), "plan": _bool(e.data, "plan")})]
 
 
+def _transfer_in_held(e: Event) -> list[Write]:
+    """A transfer-in conference is the episode's initial conference: census DateOfInitialCPC in CINdetails."""
+    return [Write("rm_episode", {"episode_id": _id(e.data, "episode_id")}, {"icpc_date": _day(e.data, "date")})]
+
+
 def _cp_plan_started(e: Event) -> list[Write]:
     d = e.data
     return [Write("rm_cp_plan", {"cp_plan_id": _id(d, "cp_plan_id")}, {
@@ -409,6 +414,7 @@ _REFERRAL: dict[str, Callable[[Event], list[Write]]] = {
     "strategy_discussion.held": _strategy_discussion,
     "s47.concluded": _s47_concluded,
     "icpc.held": _icpc_held,
+    "transfer_in.held": _transfer_in_held,
     "cp_plan.started": _cp_plan_started,
     "cp_plan.reviewed": _cp_plan_reviewed,
     "cp_plan.ended": _cp_plan_ended,
