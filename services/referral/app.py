@@ -21,7 +21,11 @@ from services.referral.api import (
     sharing,
     threshold_models,
 )
-from services.referral.domain.threshold_models import NoActiveThresholdModel, ensure_active
+from services.referral.domain.threshold_models import (
+    NoActiveThresholdModel,
+    ensure_active,
+    publish_reference_update,
+)
 from services.referral.queries.referrals import ThresholdModelQueries
 from services.referral.settings import ReferralSettings
 from shared.service import build_service_app
@@ -52,7 +56,11 @@ async def load_reference_data(app: FastAPI) -> None:
     settings: ReferralSettings = app.state.settings
     async with app.state.db.sessions() as session:
         try:
-            await ensure_active(ThresholdModelQueries(session), settings.partnership_id)
+            queries = ThresholdModelQueries(session)
+            await ensure_active(queries, settings.partnership_id)
+            if await publish_reference_update(queries, settings.partnership_id) is not None:
+                log.info("a newer reference threshold model is published, inactive",
+                         extra={"partnership_id": settings.partnership_id})
             await session.commit()
         except NoActiveThresholdModel:
             log.warning("no threshold model for the partnership yet", extra={"partnership_id": settings.partnership_id})

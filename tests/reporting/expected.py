@@ -78,9 +78,11 @@ class Tally:
 
 
 class Expected:
-    def __init__(self, p: Partnership, population: int) -> None:
+    def __init__(self, p: Partnership, population: int, step_down_days: int = 28, minimum_months: int = 6) -> None:
         self.p = p
         self.population = population
+        self.step_down_days = step_down_days
+        self.minimum_months = minimum_months
         self.end_of_data = p.end
 
     # the child as the read model knows it at the end -------------------------------------------------
@@ -159,11 +161,12 @@ class Expected:
                 if start <= plan.end_date <= end:
                     m = months(plan.start_date, plan.end_date)
                     out["NQ09"].add(True, duration_band=band(m), age_band=self.age_band(c, plan.end_date))
-                    out["NQ10"].add(m < 6)
-                    to_cin = any(p.start_date >= plan.end_date and (p.start_date - plan.end_date).days <= 28
+                    out["NQ10"].add(m < self.minimum_months)
+                    window = self.step_down_days
+                    to_cin = any(p.start_date >= plan.end_date and (p.start_date - plan.end_date).days <= window
                                  for p in rec.episode.cin_plans)
                     out["NQ11"].add(to_cin)
-                    out["NQ12"].add(any(eh.child.id == c.id and 0 <= (eh.start - plan.end_date).days <= 28
+                    out["NQ12"].add(any(eh.child.id == c.id and 0 <= (eh.start - plan.end_date).days <= window
                                         for eh in self.p.early_help))
                 if rolling <= plan.end_date <= end:
                     back = any(plan.end_date < o.start_date <= end for o in by_child[c.id])

@@ -190,7 +190,7 @@ class RecommendationRead(BaseModel):
         "kind": "recommendation",
         "label": RECOMMENDATION_LABEL,
         "partnership_id": "example_partnership_a",
-        "ruleset_version": "2026.1",
+        "ruleset_version": "2026.2",
         "threshold_model_id": "1a2b3c4d-0000-4000-8000-000000000001",
         "recommended_level": "2b",
         "recommended_level_name": "Early help - assessment",
@@ -311,6 +311,10 @@ class ThresholdModelCreate(Body):
             "id": "R01", "description": "Repeated was-not-brought events",
             "when": {"all": [{"fact": "events.count", "params": {"type": "was_not_brought", "window_days": 180}, "op": ">=", "value": 3}]},
             "recommend_min_level": "2", "reason": "Child repeatedly not brought to appointments.",
+        }, {
+            "id": "R02", "description": "Referrer reports a high-severity physical care indicator",
+            "when": {"all": [{"fact": "concern.indicator_severity", "params": {"domain": "physical_care"}, "op": ">=", "value": 3}]},
+            "recommend_min_level": "2", "reason": "The referrer sees the child's physical care needs as seriously unmet.",
         }],
     }]})
 
