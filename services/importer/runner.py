@@ -140,7 +140,7 @@ class Importer:
             entry = self.journal.get(ref)
             if entry is not None and entry.status == DONE:
                 if entry.fingerprint != fingerprint:
-                    self.not_imported[ref] = f"line {line_no} (ref {ref}) changed after it was imported"
+                    self.not_imported[ref] = f"line {line_no} (ref {ref}), which changed after it was imported"
                     raise LineProblem("Changed after import", "This ref was imported from a different line; "
                                       "it is not sent again. Give a changed record a new ref.")
                 outcome.already_done += 1
@@ -152,12 +152,12 @@ class Importer:
         except Skip as skip:
             outcome.skipped += 1
             if ref is not None:
-                self.not_imported.setdefault(ref, f"line {line_no} (ref {ref}) was skipped")
+                self.not_imported.setdefault(ref, f"line {line_no} (ref {ref}), which was skipped")
             outcome.errors.append({"line": line_no, "ref": ref, "op": op_name, "skipped": str(skip)})
         except LineProblem as problem:
             outcome.failed += 1
             if ref is not None:
-                self.not_imported.setdefault(ref, f"line {line_no} (ref {ref}) failed")
+                self.not_imported.setdefault(ref, f"line {line_no} (ref {ref}), which failed")
             outcome.errors.append({"line": line_no, "ref": ref, "op": op_name, "problem": problem.problem})
 
     def _parse(self, text: str) -> dict[str, Any]:
