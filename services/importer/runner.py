@@ -132,7 +132,13 @@ class Importer:
         op_name: str | None = None
         try:
             record = self._parse(text)
-            ref, op_name = record["ref"], record["op"]
+            # Named in the report as soon as they are readable, even when the line is refused.
+            if isinstance(record.get("ref"), str) and REF.fullmatch(record["ref"]):
+                ref = record["ref"]
+            if isinstance(record.get("op"), str) and len(record["op"]) <= 100:
+                op_name = record["op"]
+            self._check(record)
+            ref, op_name = str(record["ref"]), str(record["op"])
             if ref in self.seen:
                 raise LineProblem("Duplicate ref", "An earlier line of this file has the same ref.")
             self.seen.add(ref)
@@ -168,6 +174,9 @@ class Importer:
             raise LineProblem("Not JSON", f"The line is not a JSON object ({type(exc).__name__}).") from None
         if not isinstance(record, dict):
             raise LineProblem("Not a record", "Each line must be one JSON object.")
+        return record
+
+    def _check(self, record: dict[str, Any]) -> None:
         unknown = sorted(set(record) - LINE_KEYS)
         if unknown:
             raise LineProblem("Unknown fields", f"Fields allowed on a line: {', '.join(sorted(LINE_KEYS))}; "
@@ -186,7 +195,6 @@ class Importer:
         for key in ("path", "body"):
             if key in record and not isinstance(record[key], dict):
                 raise LineProblem(f"Bad {key}", f"{key} must be a JSON object.")
-        return record
 
     async def _resolve(self, value: Any, caller: str) -> Any:
         if isinstance(value, dict):

@@ -14,9 +14,15 @@ from fastapi import FastAPI
 from services.importer.api import InProcessApi
 from services.importer.operations import local_operations
 from services.importer.runner import Outcome, import_file
-from tests.assessment.conftest import assessment, assessment_app, assessment_url, referral_calls  # noqa: F401
+from tests.assessment import conftest as assessment_fixtures
 from tests.conftest import ADMIN_AGENCY
 from tests.support import AUDIENCE, ISSUER, Keys, TokenFor
+
+# The assessment service's fixtures, so both apps answer here (and call each other).
+assessment_url = assessment_fixtures.assessment_url
+assessment_app = assessment_fixtures.assessment_app
+referral_calls = assessment_fixtures.referral_calls
+assessment = assessment_fixtures.assessment
 
 DEMO_AGENCIES = [("NS-CSC", "childrens_social_care"), ("NS-HV", "health_visiting"), ("NS-SCH", "school")]
 RunImport = Callable[..., Coroutine[Any, Any, Outcome]]
