@@ -136,6 +136,13 @@ def _print_welcome() -> None:
     print("\n".join(lines) + "\nCtrl-C stops everything.\n", flush=True)  # noqa: T201
 
 
+def _shown(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
 def import_command(args: argparse.Namespace) -> int:
     """Exit status 0 when every line is imported (now or before), 1 when any failed or was skipped."""
     from services.importer.api import in_process, through_gateway
@@ -153,15 +160,18 @@ def import_command(args: argparse.Namespace) -> int:
             api_context: Any = through_gateway(args.gateway, Path(args.clients))
         else:
             use_dev_environment()
+            # The services' access logs would bury the progress bar; LOG_LEVEL still wins when set.
+            for service in ("REFERRAL", "ASSESSMENT"):
+                os.environ.setdefault(f"{service}_LOG_LEVEL", "WARNING")
             api_context = in_process(settings_for)
         async with api_context as api:
             outcome = await import_file(api, local_operations(), source, journal, errors, limit=args.limit,
                                         retry_interrupted=args.retry_interrupted, progress=not args.no_progress)
         print(f"{source.name}: {outcome.imported} imported, {outcome.already_done} already imported, "  # noqa: T201
               f"{outcome.failed} failed, {outcome.skipped} skipped (depend on a line not imported).")
-        print(f"journal: {journal}")  # noqa: T201
+        print(f"journal: {_shown(journal)}")  # noqa: T201
         if outcome.errors:
-            print(f"errors (line, ref, problem): {errors}")  # noqa: T201
+            print(f"errors (line, ref, problem): {_shown(errors)}")  # noqa: T201
         return 0 if outcome.ok else 1
 
     if not source.is_file():

@@ -152,9 +152,12 @@ class Importer:
                 outcome.already_done += 1
                 return
             op = self.operations[op_name]
-            await self._send(line_no, record, op, fingerprint, entry.status if entry else None,
-                             entry.if_match if entry else None)
-            outcome.imported += 1
+            replayed = await self._send(line_no, record, op, fingerprint, entry.status if entry else None,
+                                        entry.if_match if entry else None)
+            if replayed:
+                outcome.already_done += 1
+            else:
+                outcome.imported += 1
         except Skip as skip:
             outcome.skipped += 1
             if ref is not None:
@@ -224,7 +227,8 @@ class Importer:
         return entry.ids[pointer]
 
     async def _send(self, line_no: int, record: dict[str, Any], op: Operation, fingerprint: str,
-                    status: str | None, stored_if_match: str | None) -> None:
+                    status: str | None, stored_if_match: str | None) -> bool:
+        """Send the line; True when the API answered with the record a first attempt made."""
         ref, caller, acting_user = record["ref"], record["as"], record.get("acting_user")
         path = await self._resolve(record.get("path", {}), caller)
         body = await self._resolve(record["body"], caller) if "body" in record else None
@@ -261,7 +265,7 @@ class Importer:
         answer = await self._call(op.service, caller, acting_user, op.method, op.url(params), headers, body)
         if answer.is_success:
             self.journal.done(ref, line_no, fingerprint, dict(ids_in(answer.json())))
-            return
+            return bool(answer.headers.get("idempotent-replayed") == "true")
         self.journal.failed(ref, line_no, fingerprint)
         problem = _problem_of(answer)
         if interrupted and answer.status_code == 412:
