@@ -149,6 +149,16 @@ def import_command(args: argparse.Namespace) -> int:
     from services.importer.operations import local_operations
     from services.importer.runner import import_file, journal_path
 
+    if args.operations:
+        ops = local_operations()
+        for name in sorted(n for n in ops if "." in n):
+            op = ops[name]
+            how = "Idempotency-Key" if op.idempotent else ""
+            how += (" + " if how else "") + "If-Match" if op.etag_path else ""
+            print(f"{name:45} {op.method:5} {op.path}  {how}".rstrip())  # noqa: T201
+        return 0
+    if not args.file:
+        raise SystemExit("name the file to import (or --operations)")
     source = Path(args.file)
     journal = Path(args.journal) if args.journal else journal_path(source, VAR_DIR)
     errors = Path(args.errors) if args.errors else journal.with_suffix(".errors.jsonl")
@@ -188,7 +198,8 @@ def main(argv: list[str] | None = None) -> None:
     sub.add_parser("seed-demo", help="load demo data")
     sub.add_parser("run", help="migrate, seed and start everything")
     i = sub.add_parser("import", help="import a JSON Lines file of records through the API (docs/migration.md)")
-    i.add_argument("file", metavar="FILE.jsonl")
+    i.add_argument("file", metavar="FILE.jsonl", nargs="?")
+    i.add_argument("--operations", action="store_true", help="list the operations a line may name, and stop")
     i.add_argument("--limit", type=int, metavar="N", help="read only the first N lines (a trial, or a step)")
     i.add_argument("--journal", metavar="PATH", help="progress journal (default: var/import/<file>-<hash>.sqlite)")
     i.add_argument("--errors", metavar="PATH", help="failed lines of this run (default: beside the journal)")
