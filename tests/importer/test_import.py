@@ -193,3 +193,11 @@ async def test_a_call_whose_answer_was_lost_is_not_made_twice(
     assert (len(held["children"]), len(held["referrals"]), len(held["episodes"])) == (1, 1, 1)
     assert held["referrals"][0]["decision"]["outcome"] == "s17_assessment"
     assert held["episodes"][0]["assessments"] == []
+
+
+def test_the_migration_guide_walks_every_line_of_the_example() -> None:
+    guide = (REPO / "docs" / "migration.md").read_text()
+    assert "docs/examples/migration-example.jsonl" in guide
+    for record in map(json.loads, LINES):
+        assert f"`{record['ref']}`" in guide, record["ref"]
+        assert f"`{record['op']}`" in guide, record["op"]
