@@ -100,6 +100,15 @@ def _problem_of(response: httpx.Response) -> dict[str, Any]:
     return {"status": response.status_code, "title": response.reason_phrase or "Error"}
 
 
+def record_ref(text: str) -> str | None:
+    """A refused line's ref, for the report, when it can be read."""
+    try:
+        ref = json.loads(text).get("ref")
+    except (ValueError, AttributeError):
+        return None
+    return ref if isinstance(ref, str) and REF.fullmatch(ref) else None
+
+
 class Importer:
     def __init__(self, api: Api, operations: Mapping[str, Operation], journal: Journal,
                  *, retry_interrupted: bool = False, progress: bool = True) -> None:
@@ -140,7 +149,8 @@ class Importer:
             self._check(record)
             ref, op_name = str(record["ref"]), str(record["op"])
             if ref in self.seen:
-                raise LineProblem("Duplicate ref", "An earlier line of this file has the same ref.")
+                ref_of_earlier_line, ref = ref, None  # its dependants follow the earlier line
+                raise LineProblem("Duplicate ref", f"An earlier line of this file has the ref {ref_of_earlier_line}.")
             self.seen.add(ref)
             fingerprint = _fingerprint(record)
             entry = self.journal.get(ref)
@@ -167,7 +177,8 @@ class Importer:
             outcome.failed += 1
             if ref is not None:
                 self.not_imported.setdefault(ref, f"line {line_no} (ref {ref}), which failed")
-            outcome.errors.append({"line": line_no, "ref": ref, "op": op_name, "problem": problem.problem})
+            outcome.errors.append({"line": line_no, "ref": ref if ref is not None else record_ref(text),
+                                   "op": op_name, "problem": problem.problem})
 
     def _parse(self, text: str) -> dict[str, Any]:
         try:

@@ -201,3 +201,13 @@ def test_the_migration_guide_walks_every_line_of_the_example() -> None:
     for record in map(json.loads, LINES):
         assert f"`{record['ref']}`" in guide, record["ref"]
         assert f"`{record['op']}`" in guide, record["op"]
+
+
+async def test_a_repeated_ref_is_refused_and_the_first_line_stands(run_import: RunImport, tmp_path: Path) -> None:
+    source = write(tmp_path, [LINES[0], LINES[0].replace("HV-MIG-0001", "HV-MIG-0002"), *LINES[1:]])
+
+    outcome = await run_import(source)
+
+    assert outcome.imported == len(LINES)
+    [error] = outcome.errors
+    assert (error["line"], error["ref"], error["problem"]["title"]) == (2, "mig-child-1", "Duplicate ref")
