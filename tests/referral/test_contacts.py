@@ -11,7 +11,8 @@ from sqlmodel import col, select
 
 from shared.models import OutboxMessage
 from tests.referral.factories_referrals import referral_body
-from tests.referral.test_referrals import Partners, partners  # noqa: F401 (fixture)
+from tests.referral.test_referrals import Partners
+from tests.referral.test_referrals import partners as partners
 
 PROBLEM = "application/problem+json"
 
