@@ -30,7 +30,7 @@ def _yaml(name: str) -> Any:
 HOLIDAYS = {date.fromisoformat(x) for days in _yaml("bank_holidays_england_wales.yaml")["dates"].values() for x in days}
 ETHNIC_GROUP = {row["code"]: row["group"] for row in _yaml("cin_census_codes.yaml")["Ethnicity"]}
 _sources: dict[str, list[str]] = defaultdict(list)
-for _row in _yaml("agency_types.yaml")["agency_types"]:
+for _row in [*_yaml("agency_types.yaml")["agency_types"], *_yaml("agency_types.yaml")["non_agency_sources"]]:
     if _row.get("referral_source"):
         _sources[_row["referral_source"]].append(_row["id"])
 AGENCY_OF_SOURCE = {code: ids[0] if len(ids) == 1 else f"source:{code}" for code, ids in _sources.items()}
@@ -220,6 +220,8 @@ class Expected:
             agency = AGENCY_OF_SOURCE.get(r.agency.referral_source, f"source:{r.agency.referral_source}")
             received = r.received_at.date()
             if start <= received <= end:
+                # The synthetic partnership's concerns all arrive as referrals: each is a contact too.
+                out["NQ29"].add(True, contact_outcome="referral", referring_agency_type=agency)
                 decided = r.decided_at.date() if r.decided_at else None
                 out["NQ15"].add(decided is not None and working_days(received, decided) <= 1, referring_agency_type=agency)
                 out["NQ18"].add(r.re_referral, referring_agency_type=agency, age_band=self.age_band(r.child, received))
@@ -263,7 +265,7 @@ class Expected:
 
 
 KINDS = {
-    "count": ("NQ01", "NQ02", "NQ05", "NQ16", "NQ23", "NQ24", "NQ25", "NQ26", "NQ27"),
+    "count": ("NQ01", "NQ02", "NQ05", "NQ16", "NQ23", "NQ24", "NQ25", "NQ26", "NQ27", "NQ29"),
     "share_of_total": ("NQ07", "NQ09", "NQ28"),
     "rate": ("NQ03",),
 }

@@ -65,6 +65,9 @@ class ReferralCreate(Body):
     The referring agency is the caller's agency; the DfE `ReferralSource` is derived
     from its type. Agency types without a fixed source (e.g. `hospital_other`,
     `early_years`) must send `referral_source` from their type's allowed list.
+    Children's social care records concerns on behalf of those with no partner agency
+    behind them (1A family, 1B acquaintance, 1C the child, 1D another individual,
+    9 anonymous, 10 unknown) and may send any current DfE code.
     """
 
     model_config = ConfigDict(json_schema_extra={"examples": [{
@@ -84,8 +87,10 @@ class ReferralCreate(Body):
     indicators: list[Indicator] = Field(default_factory=list, max_length=50)
     parental_factors: list[ParentalFactor] = Field(default_factory=list, max_length=5, description="Think family: parental factors the referrer knows of.")
     referrer_identity_withheld: bool = Field(default=False, description="Hide the referring agency from other partners (children's social care still sees it).")
-    referral_source: str | None = Field(default=None, max_length=3, description="DfE ReferralSource; only for agency types without a fixed one, from their allowed list.",
-                                        examples=["3F"])
+    referral_source: str | None = Field(default=None, max_length=3, description=(
+        "DfE ReferralSource. Agency types without a fixed one choose from their allowed list; children's social care "
+        "(and a MASH) may give any current DfE code when recording on someone's behalf, e.g. `1A` for a family member "
+        "(default: its own, 5A). Others leave it out."), examples=["3F", "1A"])
 
     @field_validator("received_at")
     @classmethod

@@ -119,6 +119,7 @@ SPECS: dict[str, Spec] = {s.id: s for s in [
     Spec("NQ27", "count", ("tool",), lambda q, p: q.toolkits(p), unavailable=_toolkits_pending),
     Spec("NQ28", "count", ("tool", "trajectory_class"), lambda q, p: q.trajectories(p), denominator=True,
          share_of_total=True, unavailable=_toolkits_pending),
+    Spec("NQ29", "count", ("contact_outcome", "referring_agency_type"), lambda q, p: q.contacts(p)),
 ]}
 
 #: Breakdown values listed even when empty, so tables keep their shape from period to period.
@@ -129,6 +130,7 @@ FIXED_KEYS: dict[str, tuple[str, ...]] = {
     "disability": ("yes", "no", "unknown"),
     "neglect_factor_16A": ("yes", "no"),
     "followed_recommendation": ("yes", "no", "unknown"),
+    "contact_outcome": ("nfa", "information_advice", "early_help", "referral"),
     "trajectory_class": ("improved", "static", "deteriorated", "mixed"),
 }
 
@@ -276,6 +278,7 @@ NOTES: dict[str, str] = {
     "NQ22": "Referring agency type: as NQ05, of the assessment's episode.",
     "NQ26": "escalations_in_period counts escalation steps (not children) recorded in the period.",
     "NQ27": "Current revisions only: an authorised amendment replaces the revision it amends.",
+    "NQ29": "Contacts are counted at the contact's date, once, whether or not they became referrals; a referral received directly (not converted from a contact) counts as a contact with outcome 'referral'.",
     "NQ28": "One unit per child and tool: the latest repeat assessment authorised in the period against the child's first authorised assessment with that tool, on the areas both graded; the tool's scale direction is configuration (toolkit_scale_directions), and a tool without one is 'unknown'.",
 }
 

@@ -161,7 +161,24 @@ def _referral_received(e: Event) -> list[Write]:
         "referral_source": source,
         "referring_agency_type": referring_agency_type(given, source),
         "re_referral": _bool(d, "re_referral"),
+        "contact_id": _uuid(d, "contact_id", required=False),
     })]
+
+
+def _contact_recorded(e: Event) -> list[Write]:
+    d = e.data
+    source = _str(d, "referral_source", 3)
+    return [Write("rm_contact", {"contact_id": _id(d, "contact_id")}, {
+        "child_id": _uuid(d, "child_id", required=False),
+        "received_date": _day(d, "received_at"),
+        "referral_source": source,
+        "referring_agency_type": referring_agency_type(_str(d, "referring_agency_type"), source),
+        "outcome": _str(d, "outcome", 40),
+    })]
+
+
+def _contact_converted(e: Event) -> list[Write]:
+    return [Write("rm_contact", {"contact_id": _id(e.data, "contact_id")}, {"referral_id": _id(e.data, "referral_id")})]
 
 
 def _referral_decided(e: Event) -> list[Write]:
@@ -404,6 +421,8 @@ _REFERRAL: dict[str, Callable[[Event], list[Write]]] = {
     "child.updated": _child_facts,
     "child.born": _child_facts,
     "child.died": _child_facts,
+    "contact.recorded": _contact_recorded,
+    "contact.converted": _contact_converted,
     "referral.received": _referral_received,
     "referral.decided": _referral_decided,
     "referral.feedback_sent": _feedback_sent,
