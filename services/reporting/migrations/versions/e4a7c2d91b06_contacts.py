@@ -1,7 +1,7 @@
 """contacts in the read model: rm_contact, and the contact a referral was converted from
 
 Revision ID: e4a7c2d91b06
-Revises: d0002b33a1e5
+Revises: a7c41e9d2b60
 Create Date: 2026-12-05 09:00:00.000000
 
 Annex A list 1 counts every concern received at the front door: the contacts recorded (whether
@@ -14,7 +14,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = 'e4a7c2d91b06'
-down_revision: str | None = 'd0002b33a1e5'
+down_revision: str | None = 'a7c41e9d2b60'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
