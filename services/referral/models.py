@@ -484,7 +484,7 @@ METADATA = service_metadata([
     *(
         model.__table__  # type: ignore[union-attr]
         for model in (
-            Agency, Person, Child, ChildExternalRef, Household, HouseholdMember, Professional, Involvement,
+            Agency, Person, Child, ChildExternalRef, Household, HouseholdMember, Professional, Involvement, Contact,
             ThresholdModelVersion, Episode, Referral, Recommendation, StatutoryAssessment, Section47,
             StrategyDiscussion, CpPlan, Conference, CinPlan, CoreGroup, PreProceedings, Visit, ChildVoice, ServiceOffer,
             EngagementEvent, NonEngagementCase, ChronologyEntry, ConsentRecord, InformationShare,
