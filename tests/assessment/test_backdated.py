@@ -11,7 +11,16 @@ from fastapi import FastAPI
 from sqlmodel import col, select
 
 from shared.models import OutboxMessage
-from tests.assessment.factories import GCP2_AREAS, People, if_match, judge, ok, start, today, write_analysis
+from tests.assessment.factories import (
+    GCP2_AREAS,
+    People,
+    if_match,
+    judge,
+    ok,
+    start,
+    today,
+    write_analysis,
+)
 from tests.reporting.conftest import reporting, reporting_app, reporting_url  # noqa: F401 - fixtures
 from tests.reporting.factories import READER, send
 from tests.support import TokenFor
