@@ -244,6 +244,7 @@ def _cp_plan_started(e: Event) -> list[Write]:
     return [Write("rm_cp_plan", {"cp_plan_id": _id(d, "cp_plan_id")}, {
         **_in_episode(e), "start_date": _day(d, "date"), "initial_category": _str(d, "category", 3),
         "previous_plans": _int(d, "previous_plans"),
+        "previous_plan_end_date": _date(d, "previous_plan_end_date", required=False),
     })]
 
 
