@@ -92,6 +92,10 @@ async def test_a_migrated_assessment_keeps_its_days(assessment: httpx.AsyncClien
     amendment = ok(await submit_on(assessment, people, amendment, "2025-02-05"))
     problem(await authorise_on(assessment, people, amendment, "2025-02-07"), 422, "invalid-dates")
     assert ok(await authorise_on(assessment, people, amendment, "2025-02-11"))["authorised_on"] == "2025-02-11"
+    # The threshold engine reads a result's age from the day it was authorised.
+    [latest] = ok(await assessment.get(f"/v1/children/{people.child_id}/latest-results",
+                                       headers=people.practitioner()))["items"]
+    assert latest["authorised_on"] == "2025-02-11"
 
 
 async def test_without_a_day_it_is_today(assessment: httpx.AsyncClient, people: People) -> None:

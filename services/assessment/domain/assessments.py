@@ -82,6 +82,12 @@ def _authorised_on(a: Assessment) -> date | None:
     return a.authorised_on or (a.authorised_at.date() if a.authorised_at else None)
 
 
+def _authorised_key(a: Assessment) -> tuple[date, datetime]:
+    """Latest first by the day it was authorised, then by when that was recorded."""
+    recorded = a.authorised_at or a.updated_at
+    return a.authorised_on or recorded.date(), recorded
+
+
 def actor(who: Principal) -> lc.Actor:
     return lc.Actor(who.client_id, who.acting_user)
 
@@ -585,7 +591,7 @@ class Assessments:
         latest: dict[str, CurrentResult] = {}
         for c in await self._current(child_id):
             held = latest.get(c.assessment.toolkit_id)
-            if held is None or (c.assessment.authorised_at or utcnow()) >= (held.assessment.authorised_at or utcnow()):
+            if held is None or _authorised_key(c.assessment) >= _authorised_key(held.assessment):
                 latest[c.assessment.toolkit_id] = c
         self.audit.record(who, "read", "latest_results", [child_id])
         return [latest[t] for t in sorted(latest)]

@@ -349,7 +349,8 @@ class LatestResult(BaseModel):
     toolkit_id: str = Field(examples=["gcp2"])
     toolkit_version: str = Field(examples=["2-structure-1"])
     assessment_id: uuid.UUID
-    authorised_at: datetime
+    authorised_at: datetime = Field(description="When the authorisation was recorded.")
+    authorised_on: date = Field(description="The day it was authorised: how old the result is.")
     areas: dict[str, AreaGrades] = Field(examples=[{"physical_care": {"practitioner_grade": 4, "suggestion": 3}}])
     items_rated: dict[str, int] | None = Field(default=None, examples=[{"very_concerned": 3, "sometimes_concerned": 1}],
                                                description="Ratings counted by scale value id (named scales only).")
