@@ -3,13 +3,15 @@ conference, counted in each later plan's NumberOfPreviousCPP and carried on cp_p
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import httpx
+import pytest
 from fastapi import FastAPI
 from sqlmodel import col, select
 
+from services.referral.domain import journey as j
 from shared.models import OutboxMessage
 from tests.referral.test_episodes import PROBLEM, Walk, outbox_of_episode, walk  # noqa: F401 - walk is a fixture
 
@@ -99,3 +101,36 @@ async def test_plans_recorded_on_the_child_count_in_the_next_plan(walk: Walk, re
     # A correction counts for later plans; the plan here keeps the count it started with.
     await record(referral, walk, {"previous_plans": 2, "latest_end_date": "2025-12-01"})
     assert (await walk.read())["cp_plans"][0]["previous_plans"] == 1
+
+
+# --- the state machine alone ---------------------------------------------------------------
+
+
+def test_the_journey_counts_plans_here_and_elsewhere() -> None:
+    today = date(2026, 6, 1)
+    journey = j.Journey(birth_date=date(2019, 1, 1), expected_birth_date=None)
+    journey.record_plans_elsewhere(j.PlansElsewhere(2, date(2024, 5, 1)), today)
+    e = journey.receive_referral(date(2025, 1, 6), "3B", today)
+    journey.decide(e, nfa=False, primary_need="N1", decided_on=date(2025, 1, 6), today=today)
+    first = journey.hold_transfer_in(e, date(2025, 1, 13), "NEG", today)
+    assert (first.previous_plans, first.previous_plan_end_date) == (2, date(2024, 5, 1))
+    journey.end_cp_plan(e, first, date(2025, 6, 2), today)
+    s47 = journey.start_s47(e, date(2025, 9, 1), today)
+    # A 2884 episode cannot hold an s47 conference after its transfer-in: close it and start again.
+    journey.conclude_s47_without_icpc(e, s47, date(2025, 9, 5), today)
+    journey.close_episode(e, date(2025, 9, 8), "RC1", today)
+    e2 = journey.receive_referral(date(2025, 10, 6), "3B", today)
+    journey.decide(e2, nfa=False, primary_need="N1", decided_on=date(2025, 10, 6), today=today)
+    s = journey.start_s47(e2, date(2025, 10, 7), today)
+    journey.hold_icpc(e2, s, date(2025, 10, 13), today)
+    second = journey.start_cp_plan(e2, date(2025, 10, 13), "NEG", today)
+    assert (second.previous_plans, second.previous_plan_end_date) == (3, date(2025, 6, 2))
+    assert j.census_errors(journey) == []
+    # Neither in the future nor inside a plan here (8940); the pair goes together.
+    for history, rule in [(j.PlansElsewhere(1, date(2026, 6, 2)), "future-date"),
+                          (j.PlansElsewhere(1, date(2025, 11, 1)), "8940"),
+                          (j.PlansElsewhere(1, date(2025, 3, 1)), "8940"),
+                          (j.PlansElsewhere(1, None), "cp-history")]:
+        with pytest.raises(j.RuleBroken) as raised:
+            journey.record_plans_elsewhere(history, today)
+        assert raised.value.rule == rule
