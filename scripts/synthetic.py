@@ -343,7 +343,7 @@ class Generator:
         r.episode_id = episode_id
         self.emit("referral.decided", r.decided_at, referral_id=r.id, child_id=c.id, decided_at=r.decided_at.isoformat(),
                   level=level, outcome=outcome, overridden=r.overridden, recommended_level=r.recommended_level,
-                  partnership_id="example_partnership_a", ruleset_version="2026.1", referral_source=source,
+                  partnership_id="example_partnership_a", ruleset_version="2026.2", referral_source=source,
                   episode_id=episode_id)
         if rng.random() < 0.9:
             sent = self.add_wd(decided_on, pick(rng, [(0, 0.5), (1, 0.4), (3, 0.1)]))

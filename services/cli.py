@@ -3,6 +3,7 @@
     python -m services.cli migrate [SERVICE ...]   run each service's migrations (default: all)
     python -m services.cli seed-demo               load the demo partnership (safe to repeat)
     python -m services.cli run                     migrate, seed, start all four services
+    python -m services.cli import FILE.jsonl       import a partner's history (docs/migration.md)
 """
 
 from __future__ import annotations
@@ -135,6 +136,59 @@ def _print_welcome() -> None:
     print("\n".join(lines) + "\nCtrl-C stops everything.\n", flush=True)  # noqa: T201
 
 
+def _shown(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def import_command(args: argparse.Namespace) -> int:
+    """Exit status 0 when every line is imported (now or before), 1 when any failed or was skipped."""
+    from services.importer.api import in_process, through_gateway
+    from services.importer.operations import local_operations
+    from services.importer.runner import import_file, journal_path
+
+    if args.operations:
+        ops = local_operations()
+        for name in sorted(n for n in ops if "." in n):
+            op = ops[name]
+            how = "Idempotency-Key" if op.idempotent else ""
+            how += (" + " if how else "") + "If-Match" if op.etag_path else ""
+            print(f"{name:45} {op.method:5} {op.path}  {how}".rstrip())  # noqa: T201
+        return 0
+    if not args.file:
+        raise SystemExit("name the file to import (or --operations)")
+    source = Path(args.file)
+    journal = Path(args.journal) if args.journal else journal_path(source, VAR_DIR)
+    errors = Path(args.errors) if args.errors else journal.with_suffix(".errors.jsonl")
+
+    async def go() -> int:
+        if args.gateway:
+            if not args.clients:
+                raise SystemExit("--gateway needs --clients FILE (a JSON list of client_id and client_secret)")
+            api_context: Any = through_gateway(args.gateway, Path(args.clients))
+        else:
+            use_dev_environment()
+            # The services' access logs would bury the progress bar; LOG_LEVEL still wins when set.
+            for service in ("REFERRAL", "ASSESSMENT"):
+                os.environ.setdefault(f"{service}_LOG_LEVEL", "WARNING")
+            api_context = in_process(settings_for)
+        async with api_context as api:
+            outcome = await import_file(api, local_operations(), source, journal, errors, limit=args.limit,
+                                        retry_interrupted=args.retry_interrupted, progress=not args.no_progress)
+        print(f"{source.name}: {outcome.imported} imported, {outcome.already_done} already imported, "  # noqa: T201
+              f"{outcome.failed} failed, {outcome.skipped} skipped (depend on a line not imported).")
+        print(f"journal: {_shown(journal)}")  # noqa: T201
+        if outcome.errors:
+            print(f"errors (line, ref, problem): {_shown(errors)}")  # noqa: T201
+        return 0 if outcome.ok else 1
+
+    if not source.is_file():
+        raise SystemExit(f"no such file: {source}")
+    return asyncio.run(go())
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m services.cli", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -143,6 +197,17 @@ def main(argv: list[str] | None = None) -> None:
     m.add_argument("services", nargs="*", metavar="SERVICE", help=f"any of {', '.join(SERVICES)} (default: all)")
     sub.add_parser("seed-demo", help="load demo data")
     sub.add_parser("run", help="migrate, seed and start everything")
+    i = sub.add_parser("import", help="import a JSON Lines file of records through the API (docs/migration.md)")
+    i.add_argument("file", metavar="FILE.jsonl", nargs="?")
+    i.add_argument("--operations", action="store_true", help="list the operations a line may name, and stop")
+    i.add_argument("--limit", type=int, metavar="N", help="read only the first N lines (a trial, or a step)")
+    i.add_argument("--journal", metavar="PATH", help="progress journal (default: var/import/<file>-<hash>.sqlite)")
+    i.add_argument("--errors", metavar="PATH", help="failed lines of this run (default: beside the journal)")
+    i.add_argument("--gateway", metavar="URL", help="send through a running gateway instead of in-process")
+    i.add_argument("--clients", metavar="FILE", help="with --gateway: JSON list of client_id and client_secret")
+    i.add_argument("--retry-interrupted", action="store_true",
+                   help="resend lines the last run left half-sent whose operation has no Idempotency-Key or If-Match")
+    i.add_argument("--no-progress", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)
     if args.command == "migrate":
         unknown = sorted(set(args.services) - set(SERVICES))
@@ -154,6 +219,8 @@ def main(argv: list[str] | None = None) -> None:
 
         use_dev_environment()
         asyncio.run(seed_demo(settings_for))
+    elif args.command == "import":
+        sys.exit(import_command(args))
     else:
         run()
 

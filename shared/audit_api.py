@@ -36,7 +36,7 @@ from shared.auth import require_scopes
 from shared.db import SessionDep
 from shared.errors import BadRequest, DomainError, Forbidden, NotFound, problems
 from shared.models import AuditEvent
-from shared.pagination import InvalidCursor, PageDep, pack_cursor, set_link_header, unpack_cursor
+from shared.pagination import InvalidCursor, PageDep, keyset_position, pack_cursor, set_link_header
 from shared.tokens import Principal
 
 AUDIT_SCOPE = "audit:read"
@@ -102,16 +102,6 @@ def _start_of(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=UTC)
 
 
-def _position(cursor: str | None) -> tuple[datetime, uuid.UUID] | None:
-    if cursor is None:
-        return None
-    raw = unpack_cursor(cursor, 2)
-    try:
-        return datetime.fromisoformat(raw[0]), uuid.UUID(raw[1])
-    except (ValueError, TypeError) as exc:
-        raise InvalidCursor("Use the cursor exactly as given in the Link header.") from exc
-
-
 def mentions_child(child_id: uuid.UUID, dialect: str) -> ColumnElement[bool]:
     """``child_ids`` (a JSON list of strings) contains the child.
 
@@ -148,7 +138,7 @@ class AuditQueries:
             stmt = stmt.where(col(AuditEvent.client_id) == filters.client_id)
         if filters.acting_user is not None:
             stmt = stmt.where(col(AuditEvent.acting_user) == filters.acting_user)
-        position = _position(cursor)
+        position = keyset_position(cursor)
         if position is not None:
             at, last_id = position
             stmt = stmt.where(or_(occurred < at, and_(occurred == at, row_id < last_id)))

@@ -156,12 +156,13 @@ class WriteGate:
         self.wait_seconds = wait_seconds
         self.lock = asyncio.Lock()
         self.owner: asyncio.Task[Any] | None = None
+        self.holder: int | None = None  # id() of the connection whose transaction holds the gate
 
-    async def acquire(self) -> None:
+    async def acquire(self, connection: int) -> None:
         task = _task()
         if self.owner is not None and self.owner.done():
             # Its task ended without our commit or rollback event (a dropped connection).
-            self.release()
+            self.release(self.holder)
         if task is not None and task is self.owner:
             # A second session in the same task would wait on itself for ever.
             raise RuntimeError("this task already holds a SQLite transaction")
@@ -172,11 +173,13 @@ class WriteGate:
             busy = ServiceUnavailable("The database is busy; try again shortly.")
             busy.headers["Retry-After"] = "1"
             raise busy from exc
-        self.owner = task
+        self.owner, self.holder = task, connection
 
-    def release(self) -> None:
-        if self.lock.locked():
-            self.owner = None
+    def release(self, connection: int | None) -> None:
+        # Only the holder's end releases: a rollback after a failed COMMIT ends the same
+        # transaction a second time, when another may already hold the gate.
+        if self.lock.locked() and connection == self.holder:
+            self.owner = self.holder = None
             self.lock.release()
 
 
@@ -199,15 +202,15 @@ def _sqlite_hooks(engine: AsyncEngine, gate: WriteGate) -> None:
     # busy timeout. Events run inside SQLAlchemy's greenlet, where await_only() may wait.
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
-        await_only(gate.acquire())
+        await_only(gate.acquire(id(conn)))
         try:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
         except BaseException:
-            gate.release()
+            gate.release(id(conn))
             raise
 
-    def _on_end(_conn: Any) -> None:
-        gate.release()
+    def _on_end(conn: Any) -> None:
+        gate.release(id(conn))
 
     event.listen(engine.sync_engine, "commit", _on_end)
     event.listen(engine.sync_engine, "rollback", _on_end)

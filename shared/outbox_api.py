@@ -36,7 +36,6 @@ from shared.pagination import (
     PageParams,
     pack_cursor,
     set_link_header,
-    unpack_cursor,
 )
 from shared.tokens import Principal
 
@@ -92,16 +91,6 @@ class ReplayResult(BaseModel):
     requeued: int = Field(description="Dead letters put back in the queue, due now.")
 
 
-def _position(page: PageParams) -> tuple[datetime, uuid.UUID] | None:
-    if page.cursor is None:
-        return None
-    raw = unpack_cursor(page.cursor, 2)
-    try:
-        return datetime.fromisoformat(raw[0]), uuid.UUID(raw[1])
-    except (ValueError, TypeError) as exc:
-        raise InvalidCursor("Use the cursor exactly as given in the Link header.") from exc
-
-
 async def dead_letters(
     session: AsyncSession, page: PageParams, *, event_type: str | None, subscriber: str | None,
 ) -> tuple[list[DeadLetterRead], str | None]:
@@ -115,7 +104,7 @@ async def dead_letters(
         stmt = stmt.where(OutboxMessage.event_type == event_type)
     if subscriber is not None:
         stmt = stmt.where(OutboxDelivery.subscriber == subscriber)
-    if (position := _position(page)) is not None:
+    if (position := page.position()) is not None:
         at, last_id = position
         stmt = stmt.where(or_(col(OutboxDelivery.dead_at) > at,
                               and_(col(OutboxDelivery.dead_at) == at, col(OutboxDelivery.id) > last_id)))

@@ -53,13 +53,18 @@ class PageParams:
         self.request = request
 
     def position(self) -> tuple[datetime, uuid.UUID] | None:
-        if self.cursor is None:
-            return None
-        raw = unpack_cursor(self.cursor, 2)
-        try:
-            return datetime.fromisoformat(raw[0]), uuid.UUID(raw[1])
-        except (ValueError, TypeError) as exc:
-            raise InvalidCursor("Use the cursor exactly as given in the Link header.") from exc
+        return keyset_position(self.cursor)
+
+
+def keyset_position(cursor: str | None) -> tuple[datetime, uuid.UUID] | None:
+    """The (timestamp, id) a keyset page continues after, from its opaque cursor."""
+    if cursor is None:
+        return None
+    raw = unpack_cursor(cursor, 2)
+    try:
+        return datetime.fromisoformat(raw[0]), uuid.UUID(raw[1])
+    except (ValueError, TypeError) as exc:
+        raise InvalidCursor("Use the cursor exactly as given in the Link header.") from exc
 
 
 PageDep = Annotated[PageParams, Depends()]

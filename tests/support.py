@@ -7,6 +7,7 @@ import os
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import asyncpg
@@ -15,7 +16,7 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncTransaction, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from shared.db import Database
+from shared.db import Database, utcnow
 from shared.migrate import upgrade
 from shared.tokens import TokenSigner, generate_private_pem
 
@@ -26,6 +27,19 @@ AUDIENCE = "neglect-backbone"
 WEBHOOK_SECRET = "test-webhook-secret-" + uuid.uuid4().hex
 
 TokenFor = Callable[..., dict[str, str]]
+
+
+class Clock:
+    """A clock tests move by hand (the outbox relay takes one)."""
+
+    def __init__(self) -> None:
+        self.now = utcnow()
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
 
 
 def _pg_admin_dsn() -> str:

@@ -12,6 +12,7 @@ from services.referral.api import (
     audit,
     children,
     chronology,
+    contacts,
     early_help,
     episodes,
     involvements,
@@ -21,7 +22,11 @@ from services.referral.api import (
     sharing,
     threshold_models,
 )
-from services.referral.domain.threshold_models import NoActiveThresholdModel, ensure_active
+from services.referral.domain.threshold_models import (
+    NoActiveThresholdModel,
+    ensure_active,
+    publish_reference_update,
+)
 from services.referral.queries.referrals import ThresholdModelQueries
 from services.referral.settings import ReferralSettings
 from shared.service import build_service_app
@@ -34,6 +39,7 @@ TAGS = [
     {"name": "early help", "description": "Early help episodes with a lead agency; step-up to and step-down from children's social care."},
     {"name": "episodes", "description": "Children in need episodes and the statutory steps in them, refused when the DfE census would reject them."},
     {"name": "alerts", "description": "Timescale clocks (versioned data) and the drift and delay alerts raised on them."},
+    {"name": "contacts", "description": "Every concern received at the front door, with its outcome; some become referrals."},
     {"name": "referrals", "description": "Referrals from partners, the threshold recommendation (advice with its reasons) and the practitioner's decision."},
     {"name": "threshold-models", "description": "Each partnership's threshold levels, allowed outcomes and indicator rules, as versioned data."},
     {"name": "chronology", "description": "The child's multi-agency chronology: append-only, every partner's significant events side by side."},
@@ -52,7 +58,11 @@ async def load_reference_data(app: FastAPI) -> None:
     settings: ReferralSettings = app.state.settings
     async with app.state.db.sessions() as session:
         try:
-            await ensure_active(ThresholdModelQueries(session), settings.partnership_id)
+            queries = ThresholdModelQueries(session)
+            await ensure_active(queries, settings.partnership_id)
+            if await publish_reference_update(queries, settings.partnership_id) is not None:
+                log.info("a newer reference threshold model is published, inactive",
+                         extra={"partnership_id": settings.partnership_id})
             await session.commit()
         except NoActiveThresholdModel:
             log.warning("no threshold model for the partnership yet", extra={"partnership_id": settings.partnership_id})
@@ -65,7 +75,7 @@ def create_app(settings: ReferralSettings | None = None) -> FastAPI:
         title="Referral API",
         description="Children, agencies, referrals and thresholds of the partnership's neglect model.",
         routers=[children.router, agencies.router, episodes.router, early_help.router, alerts.router, chronology.router,
-                 referrals.router, threshold_models.router,
+                 contacts.router, referrals.router, threshold_models.router,
                  people.router, involvements.router, practice.router, sharing.router, audit.router],
         tags=TAGS,
         on_startup=load_reference_data,

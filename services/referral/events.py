@@ -5,6 +5,7 @@ EMITTED = [
     "child.registered", "child.updated", "child.born", "child.died", "child.mother_linked", "child.cp_plans_elsewhere_recorded",
     "person.recorded", "household.recorded", "professional.recorded",
     "involvement.started", "involvement.ended",
+    "contact.recorded", "contact.converted",
     "referral.received", "referral.recommendation_computed", "referral.decided", "referral.feedback_sent",
     "threshold_model.published", "threshold_model.activated",
     "episode.opened", "episode.closed", "early_help.started", "early_help.closed",

@@ -183,6 +183,26 @@ class Referral(SQLModel, table=True):
     version: int = 1
 
 
+class Contact(SQLModel, table=True):
+    """A concern received at the front door. Most end there (no further action, information and
+    advice, early help); some become referrals (``referral_id`` once converted)."""
+
+    __table_args__ = (Index("ix_contact_created", "created_at", "id"), Index("ix_contact_child_received", "child_id", "received_at"))
+    id: uuid.UUID = uuid_pk()
+    child_id: uuid.UUID = Field(foreign_key="child.id")
+    recording_agency_id: uuid.UUID = Field(foreign_key="agency.id", index=True)
+    #: DfE ReferralSource code (the census uses the same list for contacts).
+    referral_source: str = Field(max_length=3)
+    received_at: datetime = utc_column()
+    concern_summary: str | None = Field(default=None, max_length=4000)
+    #: nfa, information_advice, early_help or referral (to be, or made, a referral).
+    outcome: str = Field(max_length=40)
+    referral_id: uuid.UUID | None = Field(default=None, foreign_key="referral.id", unique=True)
+    created_at: datetime = utc_column()
+    updated_at: datetime = utc_column()
+    version: int = 1
+
+
 class Recommendation(SQLModel, table=True):
     """A computed threshold recommendation, stored with what it saw. Never a decision."""
 

@@ -141,6 +141,21 @@ class RmReferral(SQLModel, table=True):
     decision_source: str | None = Field(default=None, max_length=3)
     episode_id: uuid.UUID | None = None
     feedback_date: date | None = None
+    #: The contact this referral was converted from (Annex A list 1 counts that contact, not the referral).
+    contact_id: uuid.UUID | None = None
+
+
+class RmContact(SQLModel, table=True):
+    """A concern received at the front door that was recorded as a contact; it may have become a referral."""
+
+    __tablename__ = "rm_contact"
+    contact_id: uuid.UUID = Field(primary_key=True)
+    child_id: uuid.UUID | None = Field(default=None, index=True)
+    received_date: date | None = Field(default=None, index=True)
+    referral_source: str | None = Field(default=None, max_length=3)
+    referring_agency_type: str | None = Field(default=None, max_length=60)
+    outcome: str | None = Field(default=None, max_length=40)
+    referral_id: uuid.UUID | None = None
 
 
 # --- read model: the statutory journey -------------------------------------------------------------
@@ -156,6 +171,8 @@ class RmEpisode(SQLModel, table=True):
     primary_need: str | None = Field(default=None, max_length=2)
     closure_date: date | None = None
     reason_for_closure: str | None = Field(default=None, max_length=3)
+    #: Episode-level initial conference date (a transfer-in conference): census DateOfInitialCPC in CINdetails.
+    icpc_date: date | None = None
 
 
 class RmAssessment(SQLModel, table=True):
@@ -326,7 +343,7 @@ class RmToolkitGrade(SQLModel, table=True):
 
 
 READ_MODEL_TABLES = [
-    RmAgency, RmChild, RmChildIdentity, RmReferral, RmEpisode, RmAssessment, RmStrategyDiscussion, RmS47,
+    RmAgency, RmChild, RmChildIdentity, RmContact, RmReferral, RmEpisode, RmAssessment, RmStrategyDiscussion, RmS47,
     RmCpPlan, RmCpReview, RmCoreGroup, RmCinPlan, RmEarlyHelp, RmVisit, RmEngagement, RmServiceOffer,
     RmNonEngagementCase, RmNonEngagementStep, RmToolkitAssessment, RmToolkitGrade,
 ]

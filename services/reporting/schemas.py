@@ -158,22 +158,39 @@ LaCode = Annotated[str, StringConstraints(pattern=r"^\d{3}$")]
 ScopeName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*(:[a-z][a-z0-9_]*)?$", max_length=60)]
 
 
+STEP_DOWN_DOC = ("Days after a neglect CP plan ends within which a CIN plan (NQ11) or an early help episode "
+                 "(NQ12) starting counts as a step-down; 0 = the same day only. Default `REPORTING_STEP_DOWN_WINDOW_DAYS` (28).")
+MINIMUM_DOC = ("A neglect CP plan that ends sooner than this many months is counted as short (NQ10). "
+               "Default `REPORTING_NEGLECT_CP_PLAN_MINIMUM_MONTHS` (6).")
+
+
 class ConfigurationRead(BaseModel):
     la_code: str = Field(description="The local authority's 3-digit DfE LA code (census LEA); empty until set.", examples=["919"])
     population_0_17: int | None = Field(description="Resident children aged 0-17 (ONS mid-year estimate).", examples=[245300])
     population_year: int | None = Field(description="The year of that estimate.", examples=[2024])
     suppression: dict[str, bool] = Field(description="Per token scope: true = that caller sees suppressed figures; a caller holding any scope set to false sees them unsuppressed.",
                                          examples=[{"reporting:read": True, "reporting:export": False}])
+    step_down_window_days: int = Field(description=STEP_DOWN_DOC, examples=[28])
+    neglect_cp_plan_minimum_months: int = Field(description=MINIMUM_DOC, examples=[6])
     version: int = Field(description="Also the ETag; 0 while the settings are the service defaults.")
     updated_at: datetime | None
     updated_by: str | None = Field(description="The client that last changed the settings.")
 
 
 class ConfigurationUpdate(Body):
+    """Only the settings that change; the others keep their value."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"step_down_window_days": 42, "neglect_cp_plan_minimum_months": 9},
+        {"la_code": "919", "population_0_17": 245300, "population_year": 2024},
+    ]})
+
     la_code: LaCode | None = None
     population_0_17: int | None = Field(default=None, ge=1, le=20_000_000)
     population_year: int | None = Field(default=None, ge=1990, le=2100)
     suppression: dict[ScopeName, bool] | None = Field(default=None, max_length=20)
+    step_down_window_days: int | None = Field(default=None, ge=0, le=365, description=STEP_DOWN_DOC)
+    neglect_cp_plan_minimum_months: int | None = Field(default=None, ge=1, le=60, description=MINIMUM_DOC)
 
 
 class RebuildRead(BaseModel):

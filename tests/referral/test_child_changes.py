@@ -11,6 +11,9 @@ from fastapi import FastAPI
 
 from services.referral.domain.journey import RuleBroken
 from tests.referral.factories import child_body, make_agency, make_child
+from tests.referral.factories_practice import child_of, days_ago, partner
+from tests.referral.factories_records import created, decide
+from tests.referral.factories_referrals import referral_body
 from tests.referral.journey_support import open_episode
 from tests.support import TokenFor
 
@@ -126,3 +129,49 @@ async def test_further_action_needs_the_census_items(referral: httpx.AsyncClient
     assert r.json()["rule"] == "8772"
     r = await referral.patch(f"/v1/children/{child['id']}", json={"disabilities": []}, headers={**headers, "If-Match": '"1"'})
     assert r.status_code in (409, 422)
+
+
+async def test_an_unborn_child_needs_no_disability_until_born(referral: httpx.AsyncClient, token_for: TokenFor,
+                                                               referral_app: FastAPI) -> None:
+    """DfE 8540 asks for a disability of a child with a birth date and further action; the DfE rules
+    accept an unborn child without one (cin_validator rule_8540: PersonBirthDate present)."""
+    midwifery = await partner(referral, token_for, "hospital_other")
+    csc = await partner(referral, token_for, "childrens_social_care")
+    unborn = await child_of(referral, token_for, csc, birth_date=None, expected_birth_date=days_ago(-60), gender="0",
+                            disabilities=None)
+    sent = created(await referral.post("/v1/referrals", headers=midwifery.headers(), json=referral_body(
+        unborn["id"], received_at=f"{days_ago(30)}T09:00:00Z", referral_source="3F", neglect_types=["pre_birth"],
+        indicators=[])))
+    decided = await decide(referral, referral_app, csc, sent["id"], sent["version"], level="4", outcome="s17_assessment",
+                           primary_need="N1", override_reason="Test reason.", decided_at=f"{days_ago(30)}T15:00:00Z")
+    assert decided["episode_id"] is not None  # further action for an unborn child with no disability record
+    url = f"/v1/children/{unborn['id']}"
+    # No disability while unborn, even with further action ...
+    r = await referral.patch(url, json={"disabilities": ["NONE"]}, headers=csc.headers(**{"If-Match": '"1"'}))
+    assert r.status_code == 200, r.text
+    r = await referral.patch(url, json={"disabilities": []}, headers=csc.headers(**{"If-Match": '"2"'}))
+    assert (r.status_code, r.json()["disabilities"]) == (200, [])
+    # ... but from birth on: the birth is refused without one, and records the one it brings.
+    birth = {"birth_date": days_ago(1), "gender": "2"}
+    r = await referral.post(f"{url}/birth", json=birth, headers=csc.headers(**{"If-Match": '"3"'}))
+    assert (r.status_code, r.headers["content-type"], r.json()["rule"]) == (409, PROBLEM, "8540")
+    r = await referral.post(f"{url}/birth", json={**birth, "disabilities": ["NONE", "VIS"]},
+                            headers=csc.headers(**{"If-Match": '"3"'}))
+    assert r.status_code == 422
+    r = await referral.post(f"{url}/birth", json={**birth, "disabilities": ["NONE"]}, headers=csc.headers(**{"If-Match": '"3"'}))
+    assert r.status_code == 200, r.text
+    assert (r.json()["birth_date"], r.json()["disabilities"]) == (days_ago(1), ["NONE"])
+    r = await referral.patch(url, json={"disabilities": []}, headers=csc.headers(**{"If-Match": '"4"'}))
+    assert (r.status_code, r.json()["rule"]) == (409, "8540")
+
+
+async def test_a_birth_more_than_40_weeks_after_a_referral_is_refused(referral: httpx.AsyncClient, token_for: TokenFor,
+                                                                      referral_app: FastAPI) -> None:
+    csc = await partner(referral, token_for, "childrens_social_care")
+    unborn = await child_of(referral, token_for, csc, birth_date=None, expected_birth_date="2026-03-30", gender="0")
+    await open_episode(referral_app, csc.id, uuid.UUID(unborn["id"]), date(2026, 1, 5))
+    url = f"/v1/children/{unborn['id']}/birth"
+    r = await referral.post(url, json={"birth_date": "2026-10-13", "gender": "1"}, headers=csc.headers(**{"If-Match": '"1"'}))
+    assert (r.status_code, r.json()["rule"]) == (409, "8606")  # 40 weeks and 1 day after the referral
+    r = await referral.post(url, json={"birth_date": "2026-10-12", "gender": "1"}, headers=csc.headers(**{"If-Match": '"1"'}))
+    assert r.status_code == 200, r.text

@@ -234,9 +234,13 @@ async def test_2884_after_a_transfer_in_an_s47_conference_is_refused(walk: Walk)
     ep = (await walk.step("/conferences", {"kind": "transfer_in", "held_date": "2026-01-12", "outcome": "plan",
                                             "category": "NEG"})).json()
     ep = (await walk.step(f"/cp-plans/{ep['cp_plans'][0]['id']}/end", {"end_date": "2026-03-02"})).json()
-    ep = (await walk.step("/strategy-discussions", {"held_date": "2026-03-09", "start_s47": True})).json()
+    # Not in the census year of the transfer-in: the census would match its plan to the s47 (2885) ...
+    r = await walk.step("/strategy-discussions", {"held_date": "2026-03-09", "start_s47": True}, expect=409)
+    assert (r.headers["content-type"], r.json()["rule"]) == (PROBLEM, "2885")
+    # ... from 1 April an s47 may run, but its conference cannot sit beside the episode's (2884).
+    ep = (await walk.step("/strategy-discussions", {"held_date": "2026-04-06", "start_s47": True})).json()
     before = await walk.read()
-    r = await walk.step("/conferences", {"kind": "initial", "held_date": "2026-03-16", "s47_id": ep["s47s"][0]["id"],
+    r = await walk.step("/conferences", {"kind": "initial", "held_date": "2026-04-13", "s47_id": ep["s47s"][0]["id"],
                                          "outcome": "plan", "category": "NEG"}, expect=409)
     assert r.json()["rule"] == "2884"
     assert await walk.read() == before

@@ -143,14 +143,104 @@ def test_2884_a_transfer_in_bars_an_s47_conference() -> None:
     e = open_episode(j)
     plan = j.hold_transfer_in(e, MONDAY, "NEG", TODAY)
     j.end_cp_plan(e, plan, MONDAY + timedelta(days=60), TODAY)
-    s = j.start_s47(e, MONDAY + timedelta(days=70), TODAY)  # new concerns: an s47 may run ...
+    april = date(2025, 4, 7)  # a Monday, in the next census year
+    s = j.start_s47(e, april, TODAY)  # new concerns: an s47 may run ...
     before = copy.deepcopy(j)
     with pytest.raises(RuleBroken) as err:  # ... but its conference cannot sit beside the episode's
-        j.hold_icpc(e, s, MONDAY + timedelta(days=77), TODAY)
+        j.hold_icpc(e, s, april + timedelta(days=7), TODAY)
     assert err.value.rule == "2884"
     assert j == before
-    j.conclude_s47_without_icpc(e, s, MONDAY + timedelta(days=77), TODAY)
+    j.conclude_s47_without_icpc(e, s, april + timedelta(days=7), TODAY)
     assert census_errors(j) == []
+
+
+def test_2885_no_s47_beside_a_transfer_in_in_its_census_year() -> None:
+    """The census matches a plan starting in the year to an s47 conference whenever the episode
+    returns an s47 without ICPCnotRequired: an s47 open on 31 March would leave the plan unmatched."""
+    j = child()
+    e = open_episode(j)
+    plan = j.hold_transfer_in(e, MONDAY, "NEG", TODAY)
+    j.end_cp_plan(e, plan, MONDAY + timedelta(days=14), TODAY)
+    before = copy.deepcopy(j)
+    with pytest.raises(RuleBroken) as err:
+        j.start_s47(e, date(2025, 3, 31), TODAY)
+    assert (err.value.rule, j) == ("2885", before)
+    j.start_s47(e, date(2025, 4, 1), TODAY)
+    # The other way round: an s47 of the year, open (or concluded, but perhaps after 31 March), bars a transfer-in.
+    j2 = child()
+    e2 = open_episode(j2)
+    s = j2.start_s47(e2, D0, TODAY)
+    for concluded in (False, True):
+        if concluded:
+            j2.conclude_s47_without_icpc(e2, s, D0, TODAY)
+        with pytest.raises(RuleBroken) as err:
+            j2.hold_transfer_in(e2, MONDAY, "NEG", TODAY)
+        assert err.value.rule == "2885"
+    # Recorded within the year, the conclusion is known to fall before 31 March.
+    j2.hold_transfer_in(e2, MONDAY, "NEG", today=MONDAY)
+    assert census_errors(j2) == []
+
+
+END = MONDAY + timedelta(days=7)
+
+
+def _cin_after_cin_same_day(j: Journey, e: Episode) -> Callable[[], object]:
+    j.end_cin_plan(e, j.start_cin_plan(e, MONDAY, TODAY), END, TODAY)
+    return lambda: j.start_cin_plan(e, END, TODAY)
+
+
+def _cp_after_cp_same_day(j: Journey, e: Episode) -> Callable[[], object]:
+    s = j.start_s47(e, D0, TODAY)
+    j.hold_icpc(e, s, MONDAY, TODAY)
+    j.end_cp_plan(e, j.start_cp_plan(e, MONDAY, "NEG", TODAY), END, TODAY)
+    s = j.start_s47(e, MONDAY + timedelta(days=1), TODAY)
+    j.hold_icpc(e, s, END, TODAY)
+    return lambda: j.start_cp_plan(e, END, "NEG", TODAY)
+
+
+def _cp_on_cin_start(j: Journey, e: Episode) -> Callable[[], object]:
+    j.end_cin_plan(e, j.start_cin_plan(e, MONDAY, TODAY), MONDAY, TODAY)
+    return lambda: j.hold_transfer_in(e, MONDAY, "NEG", TODAY)
+
+
+def _s47_on_icpc_day(j: Journey, e: Episode) -> Callable[[], object]:
+    j.hold_icpc(e, j.start_s47(e, D0, TODAY), MONDAY, TODAY)
+    return lambda: j.start_s47(e, MONDAY, TODAY)
+
+
+def _referral_same_day(j: Journey, e: Episode) -> Callable[[], object]:
+    j.close_episode(e, D0, "RC1", TODAY)
+    return lambda: j.receive_referral(D0, "3B", TODAY)
+
+
+def _transfer_in_on_an_s47_conference_day(j: Journey, e: Episode) -> Callable[[], object]:
+    j.hold_icpc(e, j.start_s47(e, D0, TODAY), MONDAY, TODAY)  # no plan
+    j.close_episode(e, MONDAY, "RC1", TODAY)
+    later = open_episode(j, MONDAY)
+    return lambda: j.hold_transfer_in(later, MONDAY, "NEG", TODAY)
+
+
+@pytest.mark.parametrize(
+    ("make", "rule"),
+    [
+        # Same-day edges the DfE rules read as overlaps: the end day is a day of the plan or episode.
+        (_cin_after_cin_same_day, "4014"),
+        (_cp_after_cp_same_day, "8940"),
+        (_cp_on_cin_start, "4016"),
+        (_s47_on_icpc_day, "8890"),
+        (_referral_same_day, "8820"),  # two episodes referred the same day: no latest one either (8816)
+        # The DfE rule compares the child's conference dates across episodes.
+        (_transfer_in_on_an_s47_conference_day, "2884"),
+    ],
+)
+def test_same_day_edges_the_census_rejects(make: Callable[[Journey, Episode], Callable[[], object]], rule: str) -> None:
+    j = child()
+    attempt = make(j, open_episode(j))
+    assert census_errors(j) == []
+    before = copy.deepcopy(j)
+    with pytest.raises(RuleBroken) as err:
+        attempt()
+    assert (err.value.rule, j) == (rule, before)
 
 
 @pytest.mark.parametrize(
@@ -197,7 +287,7 @@ def test_census_check_sees_episode_level_conferences(break_it: Callable[[Episode
     e = open_episode(j)
     j.start_s47(e, D0, TODAY)
     j.conclude_s47_without_icpc(e, e.s47s[0], D0, TODAY)
-    j.hold_transfer_in(e, MONDAY, "NEG", TODAY)
+    j.hold_transfer_in(e, MONDAY, "NEG", today=MONDAY)  # recorded that day: the s47 concluded within the year (2885)
     assert census_errors(j) == []
     break_it(e)
     assert rule in census_errors(j)

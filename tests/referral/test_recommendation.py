@@ -95,7 +95,7 @@ async def test_school_referral_recommended_then_decided_with_override(
     assert rec["kind"] == "recommendation"
     assert rec["label"].startswith("Recommendation")
     assert rec["partnership_id"] == "example_partnership_a"
-    assert rec["ruleset_version"] == "2026.1"
+    assert rec["ruleset_version"] == "2026.2"
     assert rec["recommended_level"] == "2b"
     assert rec["recommended_level_name"] == "Early help - assessment"
     [fired] = rec["fired_rules"]
@@ -450,3 +450,75 @@ async def test_a_migrated_toolkit_result_is_as_old_as_its_authorisation_day() ->
     evidence = await gather(_model_b(), who=WHO, referral=referral, child=child, store=NoHistory(),
                             toolkit=ToolkitResults(items=[recent]), now=now)
     assert evidence.facts[PHYSICAL_CARE] == 5
+
+
+# --- the referrer's own neglect indicators ---------------------------------------------------
+
+PHYSICAL_SEVERITY = fact_key("concern.indicator_severity", {"domain": "physical_care"})
+HIGH_COUNT = fact_key("concern.indicator_count", {"min_severity": "high"})
+SAFETY_HIGH = fact_key("concern.high_severity_indicator", {"domain": "safety_and_supervision"})
+
+
+async def test_a_high_severity_physical_care_indicator_raises_the_level(case: Case, assessment: AssessmentStub) -> None:
+    """The concern itself counts: no toolkit results and no history, only what the referrer saw."""
+    referral_id = await case.refer(indicators=[
+        {"domain": "physical_care", "indicator": "hunger_at_school", "severity": "high"},
+        {"domain": "emotional_care", "indicator": "withdrawn", "severity": "low"}])
+    rec = (await case.recommend(referral_id)).json()
+    assert rec["ruleset_version"] == "2026.2"
+    assert rec["recommended_level"] == "2b"
+    [fired] = rec["fired_rules"]
+    assert (fired["id"], fired["min_level"]) == ("A-R10", "2b")
+    assert fired["evidence"] == {PHYSICAL_SEVERITY: 3}
+    # The explanation lists every indicator fact the model read, fired or not.
+    assert rec["inputs"][PHYSICAL_SEVERITY] == 3
+    assert rec["inputs"][HIGH_COUNT] == 1
+    assert rec["inputs"][SAFETY_HIGH] is False
+    assert not {"A-R10", "A-R11", "A-R12"} & set(rec["unevaluated_rules"])
+
+
+async def test_medium_indicators_alone_stay_at_the_default_level(case: Case, assessment: AssessmentStub) -> None:
+    referral_id = await case.refer()  # one medium physical care indicator
+    rec = (await case.recommend(referral_id)).json()
+    assert (rec["recommended_level"], rec["fired_rules"]) == ("1", [])
+    assert rec["inputs"][PHYSICAL_SEVERITY] == 2
+
+
+async def test_several_high_severity_indicators_and_safety(case: Case, assessment: AssessmentStub) -> None:
+    referral_id = await case.refer(indicators=[
+        {"domain": "safety_and_supervision", "indicator": "left_alone_at_night", "severity": "high"},
+        {"domain": "health_and_medical", "indicator": "untreated_infection", "severity": "high"}])
+    rec = (await case.recommend(referral_id)).json()
+    assert [f["id"] for f in rec["fired_rules"]] == ["A-R11", "A-R12"]
+    assert rec["recommended_level"] == "3"
+    assert rec["inputs"][PHYSICAL_SEVERITY] == 0  # no physical care indicator: none recorded, not unknown
+
+
+async def test_indicator_facts_from_the_referral() -> None:
+    from services.referral.domain.evidence import _indicator_fact
+
+    indicators = [{"domain": "physical_care", "indicator": "a", "severity": "high"},
+                  {"domain": "physical_care", "indicator": "b", "severity": "low"},
+                  {"domain": "emotional_care", "indicator": "c", "severity": "medium"}]
+    assert _indicator_fact("concern.indicator_severity", {}, indicators) == 3
+    assert _indicator_fact("concern.indicator_severity", {"domain": "emotional_care"}, indicators) == 2
+    assert _indicator_fact("concern.indicator_severity", {"domain": "pre_birth"}, indicators) == 0
+    assert _indicator_fact("concern.indicator_count", {}, indicators) == 3
+    assert _indicator_fact("concern.indicator_count", {"severity": "low"}, indicators) == 1
+    assert _indicator_fact("concern.indicator_count", {"min_severity": "medium"}, indicators) == 2
+    assert _indicator_fact("concern.indicator_count", {"domain": "physical_care", "min_severity": "low"}, indicators) == 2
+    assert _indicator_fact("concern.high_severity_indicator", {}, indicators) is True
+    assert _indicator_fact("concern.high_severity_indicator", {"domain": "emotional_care"}, indicators) is False
+    assert _indicator_fact("concern.indicator_count", {}, []) == 0
+
+
+def test_indicator_vocabulary_matches_the_referral_body() -> None:
+    from typing import get_args
+
+    from services.referral.domain.evidence import FACT_PARAMS, INDICATOR_DOMAINS, SEVERITY_RANK
+    from services.referral.schemas.referrals import IndicatorDomain, Severity
+
+    assert set(get_args(IndicatorDomain)) == INDICATOR_DOMAINS
+    assert list(get_args(Severity)) == sorted(SEVERITY_RANK, key=SEVERITY_RANK.__getitem__)
+    # Every fact the engine is told about is one this service computes, and the other way round.
+    assert set(engine_facts()) == set(FACT_PARAMS)

@@ -52,9 +52,9 @@ async def test_reference_model_is_loaded_on_first_use(referral: httpx.AsyncClien
     assert r.status_code == 200
     items = r.json()["items"]
     assert [(m["partnership_id"], m["ruleset_version"], m["active"], m["created_by"]) for m in items] == [
-        ("example_partnership_a", "2026.1", True, "reference-data")]
+        ("example_partnership_a", "2026.2", True, "reference-data")]
     assert items[0]["definition"]["level_order"] == ["1", "2a", "2b", "3", "4"]
-    one = await referral.get("/v1/threshold-models/example_partnership_a/versions/2026.1",
+    one = await referral.get("/v1/threshold-models/example_partnership_a/versions/2026.2",
                              headers=token_for(ADMIN_AGENCY, "referral:read"))
     assert one.status_code == 200
     assert one.json()["id"] == items[0]["id"]
@@ -131,7 +131,7 @@ async def test_only_admins_publish_and_activate(referral: httpx.AsyncClient, tok
     headers = token_for(ADMIN_AGENCY, "referral:read", "referral:write")
     r = await referral.post("/v1/threshold-models", json=body, headers=headers)
     assert r.status_code == 403
-    r = await referral.post("/v1/threshold-models/example_partnership_a/versions/2026.1/activation", headers=headers)
+    r = await referral.post("/v1/threshold-models/example_partnership_a/versions/2026.2/activation", headers=headers)
     assert r.status_code == 403
     assert (await referral.get("/v1/threshold-models")).status_code == 401
 
@@ -141,16 +141,16 @@ async def test_activation_switches_the_model_used_for_recommendations_and_decisi
 ) -> None:
     read = token_for(ADMIN_AGENCY, "referral:read")
     first = (await referral.get("/v1/threshold-models", headers=read)).json()["items"][0]
-    # Partnership A moves to a level model with 3 = child in need (B's shape), as version 2026.2.
+    # Partnership A moves to a level model with 3 = child in need (B's shape), as version 2027.1.
     body = partnership("example_partnership_b")
-    body["id"], body["ruleset_version"], body["name"] = "example_partnership_a", "2026.2", "A, revised"
+    body["id"], body["ruleset_version"], body["name"] = "example_partnership_a", "2027.1", "A, revised"
     assert (await referral.post("/v1/threshold-models", json=body, headers=admin(token_for))).status_code == 201
-    r = await referral.post("/v1/threshold-models/example_partnership_a/versions/2026.2/activation", headers=admin(token_for))
+    r = await referral.post("/v1/threshold-models/example_partnership_a/versions/2027.1/activation", headers=admin(token_for))
     assert r.status_code == 200
     assert r.json()["active"] is True
     active = (await referral.get("/v1/threshold-models", params={"active": "true"}, headers=read)).json()["items"]
-    assert [m["ruleset_version"] for m in active] == ["2026.2"]
-    old = await referral.get("/v1/threshold-models/example_partnership_a/versions/2026.1", headers=read)
+    assert [m["ruleset_version"] for m in active] == ["2027.1"]
+    old = await referral.get("/v1/threshold-models/example_partnership_a/versions/2026.2", headers=read)
     assert old.status_code == 200
     assert old.json()["active"] is False
     assert old.json()["id"] == first["id"]
@@ -163,7 +163,7 @@ async def test_activation_switches_the_model_used_for_recommendations_and_decisi
     csc_headers = token_for(uuid.UUID(csc["id"]), "referral:read", "referral:write")
     rec = await referral.post(f"/v1/referrals/{referral_id}/recommendation", headers=csc_headers)
     assert rec.status_code == 200
-    assert rec.json()["ruleset_version"] == "2026.2"
+    assert rec.json()["ruleset_version"] == "2027.1"
     assert rec.json()["recommended_level"] == "3"  # B-R01: physical care 4 -> child in need
     assert [f["id"] for f in rec.json()["fired_rules"]] == ["B-R01"]
     # "2b" was a level of the old version only.
@@ -177,13 +177,63 @@ async def test_activation_switches_the_model_used_for_recommendations_and_decisi
     assert decided.json()["decision"]["threshold_model_id"] == rec.json()["threshold_model_id"]
     assert decided.json()["decision"]["overridden"] is False
     # Switching back leaves exactly one active version.
-    back = await referral.post("/v1/threshold-models/example_partnership_a/versions/2026.1/activation", headers=admin(token_for))
+    back = await referral.post("/v1/threshold-models/example_partnership_a/versions/2026.2/activation", headers=admin(token_for))
     assert back.status_code == 200
     active = (await referral.get("/v1/threshold-models", params={"active": "true"}, headers=read)).json()["items"]
-    assert [m["ruleset_version"] for m in active] == ["2026.1"]
+    assert [m["ruleset_version"] for m in active] == ["2026.2"]
 
 
 async def test_activating_an_unknown_version_is_404(referral: httpx.AsyncClient, token_for: TokenFor) -> None:
     r = await referral.post("/v1/threshold-models/example_partnership_a/versions/1999.1/activation", headers=admin(token_for))
     assert r.status_code == 404
     assert r.json()["type"].endswith("threshold-model-not-found")
+
+
+async def test_indicator_rules_with_unknown_facts_or_values_are_refused(
+    referral: httpx.AsyncClient, token_for: TokenFor
+) -> None:
+    body = partnership("example_partnership_a")
+    body["id"], body["ruleset_version"] = "test_partnership_indicators", "1"
+    rules = body["rules"]
+    rules[0]["when"] = {"all": [{"fact": "concern.indicator_colour", "op": "==", "value": "red"}]}
+    rules[1]["when"] = {"all": [{"fact": "concern.indicator_severity", "params": {"domain": "housing"}, "op": ">=", "value": 3}]}
+    rules[2]["when"] = {"all": [{"fact": "concern.indicator_count", "params": {"min_severity": "severe"}, "op": ">=", "value": 1}]}
+    rules[3]["when"] = {"all": [{"fact": "concern.indicator_count", "params": {"severity": "high", "min_severity": "low"},
+                                 "op": ">=", "value": 1}]}
+    rules[4]["when"] = {"all": [{"fact": "concern.high_severity_indicator", "params": {"area": "physical_care"}, "op": "is_true"}]}
+    r = await referral.post("/v1/threshold-models", json=body, headers=admin(token_for))
+    assert r.status_code == 422, r.text
+    assert r.headers["content-type"] == PROBLEM
+    messages = [e["message"] for e in r.json()["errors"]]
+    expected = ["rules[0] (A-R01): unknown fact 'concern.indicator_colour'",
+                "rules[1] (A-R02): concern.indicator_severity param domain must be one of",
+                "rules[2] (A-R03): concern.indicator_count param min_severity must be one of",
+                "rules[3] (A-R04): concern.indicator_count takes severity or min_severity, not both",
+                "rules[4] (A-R05): concern.high_severity_indicator has unknown params ['area']"]
+    assert len(messages) == len(expected), messages
+    for fragment in expected:
+        assert any(m.startswith(fragment) for m in messages), (fragment, messages)
+    missing = await referral.get("/v1/threshold-models/test_partnership_indicators/versions/1",
+                                 headers=token_for(ADMIN_AGENCY, "referral:read"))
+    assert missing.status_code == 404
+
+
+async def test_a_newer_shipped_model_is_published_beside_the_one_in_force(
+    referral: httpx.AsyncClient, token_for: TokenFor
+) -> None:
+    """A partnership already running the 2026.1 reference model keeps it: the shipped 2026.2 is
+    published next to it, inactive, for an administrator to activate."""
+    old = partnership("example_partnership_a")
+    old["ruleset_version"] = "2026.1"
+    old["rules"] = [r for r in old["rules"] if not r["when"]["all"][0]["fact"].startswith("concern.")]
+    assert (await referral.post("/v1/threshold-models", json=old, headers=admin(token_for))).status_code == 201
+    r = await referral.post("/v1/threshold-models/example_partnership_a/versions/2026.1/activation", headers=admin(token_for))
+    assert r.status_code == 200
+    read = token_for(ADMIN_AGENCY, "referral:read")
+    items = (await referral.get("/v1/threshold-models", params={"partnership_id": "example_partnership_a"},
+                                headers=read)).json()["items"]
+    assert sorted((m["ruleset_version"], m["active"], m["created_by"] == "reference-data") for m in items) == [
+        ("2026.1", True, False), ("2026.2", False, True)]
+    r = await referral.post("/v1/threshold-models/example_partnership_a/versions/2026.2/activation", headers=admin(token_for))
+    assert r.status_code == 200
+    assert [r["id"] for r in r.json()["definition"]["rules"]][-3:] == ["A-R10", "A-R11", "A-R12"]

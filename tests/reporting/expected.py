@@ -30,7 +30,7 @@ def _yaml(name: str) -> Any:
 HOLIDAYS = {date.fromisoformat(x) for days in _yaml("bank_holidays_england_wales.yaml")["dates"].values() for x in days}
 ETHNIC_GROUP = {row["code"]: row["group"] for row in _yaml("cin_census_codes.yaml")["Ethnicity"]}
 _sources: dict[str, list[str]] = defaultdict(list)
-for _row in _yaml("agency_types.yaml")["agency_types"]:
+for _row in [*_yaml("agency_types.yaml")["agency_types"], *_yaml("agency_types.yaml")["non_agency_sources"]]:
     if _row.get("referral_source"):
         _sources[_row["referral_source"]].append(_row["id"])
 AGENCY_OF_SOURCE = {code: ids[0] if len(ids) == 1 else f"source:{code}" for code, ids in _sources.items()}
@@ -78,9 +78,11 @@ class Tally:
 
 
 class Expected:
-    def __init__(self, p: Partnership, population: int) -> None:
+    def __init__(self, p: Partnership, population: int, step_down_days: int = 28, minimum_months: int = 6) -> None:
         self.p = p
         self.population = population
+        self.step_down_days = step_down_days
+        self.minimum_months = minimum_months
         self.end_of_data = p.end
 
     # the child as the read model knows it at the end -------------------------------------------------
@@ -159,11 +161,12 @@ class Expected:
                 if start <= plan.end_date <= end:
                     m = months(plan.start_date, plan.end_date)
                     out["NQ09"].add(True, duration_band=band(m), age_band=self.age_band(c, plan.end_date))
-                    out["NQ10"].add(m < 6)
-                    to_cin = any(p.start_date >= plan.end_date and (p.start_date - plan.end_date).days <= 28
+                    out["NQ10"].add(m < self.minimum_months)
+                    window = self.step_down_days
+                    to_cin = any(p.start_date >= plan.end_date and (p.start_date - plan.end_date).days <= window
                                  for p in rec.episode.cin_plans)
                     out["NQ11"].add(to_cin)
-                    out["NQ12"].add(any(eh.child.id == c.id and 0 <= (eh.start - plan.end_date).days <= 28
+                    out["NQ12"].add(any(eh.child.id == c.id and 0 <= (eh.start - plan.end_date).days <= window
                                         for eh in self.p.early_help))
                 if rolling <= plan.end_date <= end:
                     back = any(plan.end_date < o.start_date <= end for o in by_child[c.id])
@@ -217,6 +220,8 @@ class Expected:
             agency = AGENCY_OF_SOURCE.get(r.agency.referral_source, f"source:{r.agency.referral_source}")
             received = r.received_at.date()
             if start <= received <= end:
+                # The synthetic partnership's concerns all arrive as referrals: each is a contact too.
+                out["NQ29"].add(True, contact_outcome="referral", referring_agency_type=agency)
                 decided = r.decided_at.date() if r.decided_at else None
                 out["NQ15"].add(decided is not None and working_days(received, decided) <= 1, referring_agency_type=agency)
                 out["NQ18"].add(r.re_referral, referring_agency_type=agency, age_band=self.age_band(r.child, received))
@@ -260,7 +265,7 @@ class Expected:
 
 
 KINDS = {
-    "count": ("NQ01", "NQ02", "NQ05", "NQ16", "NQ23", "NQ24", "NQ25", "NQ26", "NQ27"),
+    "count": ("NQ01", "NQ02", "NQ05", "NQ16", "NQ23", "NQ24", "NQ25", "NQ26", "NQ27", "NQ29"),
     "share_of_total": ("NQ07", "NQ09", "NQ28"),
     "rate": ("NQ03",),
 }

@@ -6,20 +6,28 @@ from __future__ import annotations
 import asyncio
 import uuid
 import xml.etree.ElementTree as ET
-from datetime import date
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 from fastapi import FastAPI
+from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 
 from scripts.synthetic import Partnership
-from services.reporting.models import EventLog
+from services.reporting.models import METADATA, EventLog
+from shared.db import make_engine
+from shared.events import OutboxRelay
+from shared.migrate import upgrade
 from shared.models import AuditEvent
+from tests.referral.factories_practice import child_of, partner
+from tests.referral.journey_support import open_episode
 from tests.reporting.census_rules import validate
 from tests.reporting.conftest import LA_CODE
 from tests.reporting.factories import READER
-from tests.support import TokenFor
+from tests.support import WEBHOOK_SECRET, TokenFor, create_database, drop_database
 
 PROBLEM = "application/problem+json"
 EXPORTER = uuid.UUID("00000000-0000-4000-8000-0000000000e1")
@@ -226,3 +234,71 @@ async def test_the_census_needs_the_la_code(reporting: httpx.AsyncClient, token_
     r = await export(reporting, token_for, "2025-26")
     assert r.status_code == 409
     assert r.json()["type"].endswith("configuration-incomplete")
+
+
+async def test_a_transfer_in_exports_its_conference_at_episode_level(
+    referral: httpx.AsyncClient, referral_app: FastAPI, reporting: httpx.AsyncClient, token_for: TokenFor,
+) -> None:
+    """Issue 10: the transfer-in conference's date was missing from CINdetails, so the DfE rules found
+    the plan without its initial conference (2883, 2885). Real events: referral's outbox, relayed."""
+    csc = await partner(referral, token_for, "childrens_social_care")
+    child = await child_of(referral, token_for, csc, la_child_id="TRANSFER01")
+    episode = str(await open_episode(referral_app, csc.id, uuid.UUID(child["id"]), date(2025, 6, 2)))
+
+    async def step(path: str, body: dict[str, object]) -> dict[str, Any]:
+        etag = (await referral.get(f"/v1/episodes/{episode}", headers=csc.headers())).headers["etag"]
+        r = await referral.post(f"/v1/episodes/{episode}{path}", json=body, headers=csc.headers(**{"If-Match": etag}))
+        assert r.status_code == 200, r.text
+        result: dict[str, Any] = r.json()
+        return result
+
+    ep = await step("/conferences", {"kind": "transfer_in", "held_date": "2025-06-09", "outcome": "plan", "category": "NEG"})
+    await step("/conferences", {"kind": "review", "held_date": "2025-09-08", "cp_plan_id": ep["cp_plans"][0]["id"],
+                                "outcome": "end_plan", "step_down": "cin_plan"})
+    relay = OutboxRelay(referral_app.state.db, WEBHOOK_SECRET, reporting)
+    while await relay.run_once():
+        pass
+    configured = await reporting.patch("/v1/datasets/configuration", json={"la_code": LA_CODE},
+                                       headers={**token_for(EXPORTER, "admin"), "If-Match": '"0"'})
+    assert configured.status_code == 200, configured.text
+
+    r = await export(reporting, token_for, "2025-26")
+    assert r.status_code == 200, r.text
+    root = ET.fromstring(r.content)  # noqa: S314
+    [details] = [c.find("CINdetails") for c in root.iter("Child") if c.findtext("ChildIdentifiers/LAchildID") == "TRANSFER01"]
+    assert details is not None
+    assert (details.findtext("DateOfInitialCPC"), details.findtext("ChildProtectionPlans/CPPstartDate")) == (
+        "2025-06-09", "2025-06-09")
+    assert details.find("Section47") is None
+    problems: list[str] = []
+    check_structure(root, problems)
+    assert problems == []
+    assert validate(r.content, "cin2025_26").errors == {}
+
+
+async def test_the_migration_fills_transfer_in_dates_from_the_log(tmp_path: Path) -> None:
+    url = await create_database("reporting", tmp_path, revision="d0002b33a1e5")
+    engine = make_engine(url)
+    tables = METADATA.tables
+    projected, later, other = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+
+    def logged(event_type: str, **data: object) -> dict[str, object]:
+        return {"id": uuid.uuid4(), "webhook_id": str(uuid.uuid4()), "event_type": event_type, "source": "referral",
+                "version": 1, "occurred_at": datetime.now(UTC), "received_at": datetime.now(UTC), "data": data}
+
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(tables["rm_episode"].insert(), [{"episode_id": e} for e in (projected, other)])
+            await conn.execute(tables["event_log"].insert(), [
+                logged("transfer_in.held", episode_id=str(projected), date="2025-06-09"),
+                logged("transfer_in.held", episode_id=str(later), date="2025-07-07"),  # its episode.opened not yet in
+                logged("transfer_in.held", episode_id="not-a-uuid", date="2025-07-07"),
+                logged("icpc.held", episode_id=str(other), date="2025-07-14", s47_id=str(uuid.uuid4())),
+            ])
+        await asyncio.to_thread(upgrade, "reporting", url)
+        async with engine.connect() as conn:
+            rows = dict((await conn.execute(sa_select(tables["rm_episode"].c.episode_id, tables["rm_episode"].c.icpc_date))).all())
+        assert rows == {projected: date(2025, 6, 9), later: date(2025, 7, 7), other: None}
+    finally:
+        await engine.dispose()
+        await drop_database(url)

@@ -5,8 +5,6 @@ was lost). Then the admin API's own rules: paging, filters and its problem respo
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-
 import httpx
 from fastapi import FastAPI
 from sqlmodel import col, func, select
@@ -16,22 +14,11 @@ from shared.db import utcnow
 from shared.events import OutboxRelay
 from shared.models import DeliveryAttempt, InboxEvent, OutboxDelivery, OutboxMessage
 from tests.referral.factories import ADMIN_AGENCY, make_agency, make_child
-from tests.support import WEBHOOK_SECRET, TokenFor
+from tests.support import WEBHOOK_SECRET, Clock, TokenFor
 
 DEAD_LETTERS = "/v1/outbox/referral/dead-letters"
 MAX_ATTEMPTS = 3
 CAP = 60.0  # small settings: three attempts a minute apart at most
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = utcnow()
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
 
 
 async def _deliveries(app: FastAPI) -> list[OutboxDelivery]:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator, Callable
-from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,11 +18,11 @@ from sqlalchemy import delete, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from shared.db import Database, utcnow
+from shared.db import Database
 from shared.events import OutboxRelay, backoff_seconds, emit, retry_horizon
 from shared.models import DeliveryAttempt, OutboxDelivery, OutboxMessage
 from shared.settings import ServiceSettings
-from tests.support import WEBHOOK_SECRET, create_database, drop_database
+from tests.support import WEBHOOK_SECRET, Clock, create_database, drop_database
 
 SUBSCRIBER = "http://consumer.test/v1/events"
 
@@ -45,17 +44,6 @@ async def empty_outbox(db: Database) -> AsyncIterator[None]:
         for table in (DeliveryAttempt, OutboxDelivery, OutboxMessage):
             await session.exec(delete(table))  # type: ignore[call-overload]
         await session.commit()
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = utcnow()
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
 
 
 async def add_events(db: Database, count: int) -> list[uuid.UUID]:

@@ -104,10 +104,16 @@ async def update_child(child_id: uuid.UUID, body: ChildUpdate, who: CanWrite, ve
     return child_read(child, ref)
 
 
-@router.post("/{child_id}/birth", responses=problems(ChildNotFound, UnbornChildRule, PreconditionFailed, PreconditionRequired))
+@router.post("/{child_id}/birth", responses=problems(ChildNotFound, UnbornChildRule, RuleBroken, PreconditionFailed,
+                                                     PreconditionRequired))
 async def record_birth(child_id: uuid.UUID, body: BirthRecord, who: CanWrite, version: IfMatch,
                        children: ChildrenDep, response: Response) -> ChildRead:
-    """An unborn child is born: the birth date replaces the expected one and the gender is recorded."""
+    """An unborn child is born: the birth date replaces the expected one and the gender is recorded.
+
+    A child whose referral led to further action needs its disability record (`NONE` if none) from
+    birth on (DfE 8540): send `disabilities` unless one is recorded already, or the birth is refused
+    (409, rule 8540). A birth date more than 40 weeks after one of the child's referrals is refused
+    (409, rule 8606)."""
     child, ref = await children.record_birth(who, child_id, version, body)
     set_etag(response, child.version)
     return child_read(child, ref)

@@ -127,7 +127,10 @@ async def authorise_assessment(episode_id: uuid.UUID, assessment_id: uuid.UUID, 
 async def hold_strategy_discussion(episode_id: uuid.UUID, body: StrategyDiscussionCreate, who: CanWrite,
                                    version: IfMatch, journeys: JourneysDep, response: Response) -> EpisodeRead:
     """Record a strategy discussion; with `start_s47` an s47 enquiry starts that day and the
-    15-working-day clock to the initial conference begins."""
+    15-working-day clock to the initial conference begins. The s47 starts after the previous
+    one's initial conference (DfE 8890), and not in the census year (1 April to 31 March) of
+    the episode's transfer-in conference (DfE 2885: the census would match the transfer-in
+    plan to the s47 instead)."""
     return _respond(await journeys.hold_strategy_discussion(who, episode_id, version, body), episode_id, response)
 
 
@@ -145,8 +148,12 @@ async def hold_conference(episode_id: uuid.UUID, body: ConferenceCreate, who: Ca
     CP plan that day (DfE 2885); a review with `end_plan` ends it, and `step_down: cin_plan`
     starts a child in need plan the same day. A `transfer_in` conference, for a child arriving
     on another authority's plan, is the episode's initial conference (episode-level ICPC date)
-    and starts the plan here: never in an episode whose s47 already had an initial conference
-    (DfE 2884). Emits `transfer_in.held` then `cp_plan.started`."""
+    and starts the plan here: never in an episode whose s47 already had an initial conference,
+    nor on the day of any s47 conference of the child's (DfE 2884), nor beside an s47 of the
+    same census year (DfE 2885; one concluded, and recorded before 1 April, is fine). A plan
+    starts after the child's previous plan ended and after any child in need plan started
+    (DfE 8940, 4016: the census counts the end day as a day of the plan). Emits
+    `transfer_in.held` then `cp_plan.started`."""
     return _respond(await journeys.hold_conference(who, episode_id, version, body), episode_id, response)
 
 

@@ -92,7 +92,16 @@ async def publish_threshold_model(
     """Publish a new version of a partnership's threshold model (scope `admin`). It is checked
     against the shared decision outcomes and the facts the engine knows, and every problem is
     listed in the 422. A published version never changes: publish a new `ruleset_version`
-    (409 if it exists). The new version is inactive until activated. Emits `threshold_model.published`."""
+    (409 if it exists). The new version is inactive until activated. Emits `threshold_model.published`.
+
+    Facts a rule may read (`reference/thresholds_example.yaml`, `engine.facts`): toolkit results
+    (`toolkit.*`), engagement events and history (`events.count`, `history.*`), the child
+    (`child.*`), the household (`household.parental_factor`) and the referral's concern:
+    `concern.neglect_types`, and the referrer's neglect indicators: `concern.indicator_severity`
+    (highest severity, 0 none / 1 low / 2 medium / 3 high, optionally of one `domain`),
+    `concern.indicator_count` (optionally of one `domain`, at exactly `severity` or at least
+    `min_severity`) and `concern.high_severity_indicator` (optionally of one `domain`).
+    Unknown facts, parameters or parameter values are refused."""
 
     async def create() -> Created:
         row = await models.publish(who, body.model_dump(mode="json"))

@@ -138,7 +138,9 @@ class Children:
         if changes.get("upn_unknown") == "UN7" and await self.queries.has_further_action(child.id):
             raise UnbornChildRule("UPN unknown reason UN7 is only for children whose referrals led to no further action (DfE 8772).",
                                   rule="8772")
-        if "disabilities" in changes and not changes["disabilities"] and await self.queries.has_further_action(child.id):
+        if "disabilities" in changes and not changes["disabilities"] and child.birth_date is not None and \
+                await self.queries.has_further_action(child.id):
+            # DfE 8540 asks for a disability of a child with a birth date: an unborn child may have none yet.
             raise UnbornChildRule("A child with further action keeps a disability record (NONE if none) (DfE 8540).", rule="8540")
         if "upn" in changes and changes["upn"] is not None:
             changes["upn_unknown"] = None
@@ -152,13 +154,22 @@ class Children:
         return child, refs.get(child.id)
 
     async def record_birth(self, who: Principal, child_id: uuid.UUID, version: Precondition, body: BirthRecord) -> tuple[Child, str | None]:
-        """An unborn child is born: the birth date replaces the expected date."""
+        """An unborn child is born: the birth date replaces the expected date. A child with further
+        action gets its disability record now (DfE 8540 asks it of every born child), and its
+        referrals stay within 40 weeks before the birth (DfE 8606)."""
         child = await self._for_change(who, child_id, version)
         if child.birth_date is not None:
             raise UnbornChildRule("The birth is already recorded.")
         if body.birth_date > datetime.now(UTC).date():
             raise UnbornChildRule("The birth date is in the future.")
+        if not (body.disabilities or child.disabilities) and await self.queries.has_further_action(child.id):
+            raise UnbornChildRule("The child has further action: record its disability (NONE if none) with the birth "
+                                  "(DfE 8540).", rule="8540")
+        loaded = await JourneyQueries(self.queries.session, self.queries.full_access_types).load(child, for_update=True)
+        loaded.journey.record_birth(body.birth_date, datetime.now(UTC).date())
         child.birth_date, child.expected_birth_date, child.gender = body.birth_date, None, body.gender
+        if body.disabilities:
+            child.disabilities = list(body.disabilities)
         self._changed(who, child)
         Chronology(self.queries.session).add(child.id, "child.born", "Birth recorded.", occurred=body.birth_date,
                                              agency_id=who.agency_id, significance="medium")

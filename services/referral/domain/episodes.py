@@ -111,7 +111,7 @@ class Journeys:
 
     async def open_episode(
         self, who: Principal, child_id: uuid.UUID, referral_date: date, source: str, *, nfa: bool,
-        primary_need: str | None, decided_on: date,
+        primary_need: str | None, decided_on: date, referring_agency_type: str | None = None,
     ) -> uuid.UUID:
         """A referral accepted by children's social care becomes a census episode."""
         child = await self.queries.visible_child(who, child_id)
@@ -119,7 +119,8 @@ class Journeys:
             raise ChildNotFound(f"No child {child_id} visible to your agency.")
         if not nfa:
             # Census items a referral that leads to further action must carry (the census would reject the child).
-            if not child.disabilities:
+            # DfE 8540 asks for a disability of a child with a birth date: an unborn child's is recorded with its birth.
+            if not child.disabilities and child.birth_date is not None:
                 raise j.RuleBroken("8540", "Record the child's disability (or NONE) before a decision that leads to further action.")
             if child.upn_unknown == "UN7":
                 raise j.RuleBroken("8772", "UPN unknown reason UN7 is only for referrals with no further action: record the UPN or another reason first.")
@@ -128,8 +129,8 @@ class Journeys:
         loaded.journey.decide(episode, nfa=nfa, primary_need=primary_need, decided_on=decided_on, today=today())
         await self.queries.save(loaded, episode.id)
         await self.outbox.emit("episode.opened", child_id=child.id, episode_id=episode.id,
-                               referral_date=referral_date.isoformat(), referral_source=source, nfa=nfa,
-                               primary_need=episode.primary_need)
+                               referral_date=referral_date.isoformat(), referral_source=source,
+                               referring_agency_type=referring_agency_type, nfa=nfa, primary_need=episode.primary_need)
         if nfa:
             offers, case = await self.queries.open_work(child.id)
             await self.outbox.emit("episode.closed", child_id=child.id, episode_id=episode.id,

@@ -37,7 +37,22 @@ FACT_PARAMS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "child.age_years": (frozenset(), frozenset()),
     "child.has_disability": (frozenset(), frozenset()),
     "concern.neglect_types": (frozenset(), frozenset()),
+    "concern.indicator_severity": (frozenset(), frozenset({"domain"})),
+    "concern.indicator_count": (frozenset(), frozenset({"domain", "severity", "min_severity"})),
+    "concern.high_severity_indicator": (frozenset(), frozenset({"domain"})),
     "household.parental_factor": (frozenset({"factor"}), frozenset()),
+}
+
+#: The referrer's indicator severities, ranked: ``concern.indicator_severity`` is the rank of the
+#: highest one (0 when the referral records none), so that rules can compare with ``>=``.
+#: Same lists as the referral body's ``Severity`` and ``IndicatorDomain`` (a test keeps them equal).
+SEVERITY_RANK: dict[str, int] = {"low": 1, "medium": 2, "high": 3}
+INDICATOR_DOMAINS: frozenset[str] = frozenset({
+    "physical_care", "safety_and_supervision", "emotional_care", "development_and_education",
+    "health_and_medical", "pre_birth"})
+#: Parameters whose values are a closed list: a typo would silently count nothing, so it is refused.
+PARAM_VALUES: dict[str, frozenset[str]] = {
+    "domain": INDICATOR_DOMAINS, "severity": frozenset(SEVERITY_RANK), "min_severity": frozenset(SEVERITY_RANK),
 }
 
 #: Engagement event kinds counted for an ``events.count`` type: the service-offer flow
@@ -68,7 +83,18 @@ def param_problems(rules: Any) -> list[str]:
                 problems.append(f"rules[{i}] ({rid}): {fact} needs params {missing}")
             if unknown := sorted(set(params) - required - optional):
                 problems.append(f"rules[{i}] ({rid}): {fact} has unknown params {unknown}")
+            if fact.startswith("concern.indicator") or fact == "concern.high_severity_indicator":
+                problems += [f"rules[{i}] ({rid}): {p}" for p in _indicator_param_problems(fact, params)]
     return problems
+
+
+def _indicator_param_problems(fact: str, params: Mapping[str, Any]) -> list[str]:
+    out = [f"{fact} param {name} must be one of {sorted(PARAM_VALUES[name])}, not {value!r}"
+           for name, value in params.items()
+           if name in PARAM_VALUES and (not isinstance(value, str) or value not in PARAM_VALUES[name])]
+    if "severity" in params and "min_severity" in params:
+        out.append(f"{fact} takes severity or min_severity, not both")
+    return out
 
 
 def _leaves(node: Any) -> Iterable[Mapping[str, Any]]:
@@ -219,10 +245,29 @@ def _int_param(params: Mapping[str, Any], name: str) -> int:
 def _referral_fact(fact: str, params: Mapping[str, Any], referral: Referral) -> Any:
     if fact == "concern.neglect_types":
         return sorted(referral.neglect_types)
+    if fact.startswith("concern.indicator") or fact == "concern.high_severity_indicator":
+        return _indicator_fact(fact, params, referral.indicators)
     if fact == "household.parental_factor":
         # What the referrer reported: a factor not reported counts as absent for this referral.
         return params.get("factor") in referral.parental_factors
     raise _Missing("not a fact this service computes")
+
+
+def _indicator_fact(fact: str, params: Mapping[str, Any], indicators: Sequence[Mapping[str, Any]]) -> Any:
+    """Facts about the referrer's neglect indicators (domain and severity), optionally of one domain.
+    A referral that records no indicators has none: counts are 0 and the severity rank is 0."""
+    domain = params.get("domain")
+    ranks = [SEVERITY_RANK.get(str(i.get("severity")), 0) for i in indicators
+             if domain is None or i.get("domain") == domain]
+    if fact == "concern.indicator_severity":
+        return max(ranks, default=0)
+    if fact == "concern.high_severity_indicator":
+        return SEVERITY_RANK["high"] in ranks
+    if "severity" in params:
+        return sum(1 for r in ranks if r == SEVERITY_RANK.get(str(params["severity"])))
+    if "min_severity" in params:
+        return sum(1 for r in ranks if r >= SEVERITY_RANK.get(str(params["min_severity"]), 0))
+    return len(ranks)
 
 
 def _child_fact(fact: str, child: Child, today: date) -> Any:

@@ -44,6 +44,11 @@ class RuleBroken(IllegalTransition):
         self.rule = rule
 
 
+def census_year(day: date) -> int:
+    """The collection year a date falls in, by the year it starts (1 April to 31 March)."""
+    return day.year if day.month >= 4 else day.year - 1
+
+
 def _new_id() -> uuid.UUID:
     return uuid.uuid4()
 
@@ -258,6 +263,9 @@ class Journey:
         for e in self.episodes:
             if e.closure_date is not None and referral_date < e.closure_date:
                 raise RuleBroken("8820", f"Episodes may not overlap: the previous one closed on {e.closure_date}.")
+            if referral_date <= e.referral_date:
+                # Two episodes referred the same day overlap for the census (8820) and leave it no latest one (8816).
+                raise RuleBroken("8820", f"A new episode starts after the previous referral date ({e.referral_date}).")
         episode = Episode(referral_date=referral_date, referral_source=source)
         self.episodes.append(episode)
         return episode
@@ -315,6 +323,14 @@ class Journey:
             raise RuleBroken("2889", "An s47 enquiry cannot start before the referral date.")
         if any(s.is_open for s in e.s47s):
             raise RuleBroken("8839", "The episode already has an open s47 enquiry.")
+        if any(s.icpc_date is not None and start <= s.icpc_date for s in e.s47s):
+            raise RuleBroken("8890", "An s47 enquiry starts after the previous one's initial conference.")
+        if e.icpc_date is not None and census_year(start) == census_year(e.icpc_date):
+            # The census matches a plan that starts in the year to an s47 conference whenever the
+            # episode returns an s47 without ICPCnotRequired, and this one could be open on 31 March.
+            raise RuleBroken("2885", f"The episode's plan started at a transfer-in conference ({e.icpc_date}): no s47 "
+                                     "enquiry in it until the next census year (from 1 April), or the census would "
+                                     "match that plan to the s47 instead of the transfer-in.")
         self._alive_on(start, "s47 enquiry")
         s47 = Section47(start_date=start)
         e.s47s.append(s47)
@@ -360,8 +376,12 @@ class Journey:
     def _plan_may_start(self, e: Episode, start: date) -> None:
         if any(p.is_open for ep in self.episodes for p in ep.cp_plans):
             raise RuleBroken("8935", "The child already has an open child protection plan.")
-        if any(p.end_date and start < p.end_date for ep in self.episodes for p in ep.cp_plans):
-            raise RuleBroken("8940", "Child protection plans may not overlap.")
+        if any(p.end_date and start <= p.end_date for ep in self.episodes for p in ep.cp_plans):
+            # The census counts the end day as a day of the plan: the next one starts the day after.
+            raise RuleBroken("8940", "Child protection plans may not overlap: start after the previous one ended.")
+        if any(c.start_date >= start for ep in self.episodes for c in ep.cin_plans):
+            raise RuleBroken("4016", "A child in need plan started on or after this date: the child protection plan "
+                                     "would be open when it started.")
         if any(p.is_open for p in e.cin_plans):
             raise RuleBroken("4001", "End the child in need plan before a child protection plan starts.")
         if any(p.end_date and start < p.end_date for p in e.cin_plans):
@@ -394,6 +414,14 @@ class Journey:
         if any(s.icpc_date is not None for s in e.s47s):
             raise RuleBroken("2884", "An s47 enquiry in this episode already has its initial conference: the date sits "
                                      "at s47 level or episode level, not both.")
+        if any(s.icpc_date == held for ep in self.episodes for s in ep.s47s):
+            raise RuleBroken("2884", f"An initial conference on {held} is already recorded in an s47 enquiry of the child's.")
+        # An s47 of the same census year is returned without ICPCnotRequired unless it concluded by 31 March;
+        # one concluded by today did so when today is still in that year (the journey keeps no conclusion date).
+        if any(census_year(s.start_date) == census_year(held) and (s.is_open or census_year(today) != census_year(held))
+               for s in e.s47s):
+            raise RuleBroken("2885", "An s47 enquiry of this census year in this episode is (or was on 31 March) open: "
+                                     "the census would match the plan to it, not to a transfer-in conference.")
         self._plan_may_start(e, held)
         e.icpc_date = held
         return self._add_cp_plan(e, held, category)
@@ -437,8 +465,9 @@ class Journey:
             raise RuleBroken("4016", "A child in need plan starts on or after the child protection plan ended.")
         if any(p.is_open for p in e.cin_plans):
             raise RuleBroken("4004", "The child already has an open child in need plan.")
-        if any(p.end_date and start < p.end_date for p in e.cin_plans):
-            raise RuleBroken("4014", "Child in need plans may not overlap.")
+        if any(p.end_date and start <= p.end_date for ep in self.episodes for p in ep.cin_plans):
+            # The census counts the end day as a day of the plan: the next one starts the day after.
+            raise RuleBroken("4014", "Child in need plans may not overlap: start after the previous one ended.")
         self._alive_on(start, "plan", "4008")
         plan = CinPlan(start_date=start)
         e.cin_plans.append(plan)
@@ -563,6 +592,15 @@ class Journey:
                                                  "child protection plans may not overlap.")
         self.plans_elsewhere = history
 
+    def record_birth(self, born: date, today: date) -> None:
+        """An unborn child is born: the birth date replaces the expected date."""
+        self._not_future(born, today, "birth")
+        if self.birth_date is not None:
+            raise RuleBroken("born", "The birth is already recorded.")
+        if any(e.referral_date < born - PRE_BIRTH_WINDOW for e in self.episodes):
+            raise RuleBroken("8606", "A referral of the child would be more than 40 weeks before this birth date.")
+        self.birth_date, self.expected_birth_date = born, None
+
     def record_death(self, died: date, today: date) -> None:
         self._not_future(died, today, "death")
         if self.birth_date and died < self.birth_date:
@@ -582,14 +620,25 @@ def census_errors(j: Journey) -> list[str]:
         errors.append("8815")
     ordered = sorted(j.episodes, key=lambda e: e.referral_date)
     for prev, nxt in itertools.pairwise(ordered):
-        if prev.closure_date is None or nxt.referral_date < prev.closure_date:
+        if prev.closure_date is None or nxt.referral_date < prev.closure_date or nxt.referral_date == prev.referral_date:
             errors.append("8820")
+    anchor = j.birth_date or j.expected_birth_date
+    if anchor is not None and any(e.referral_date < anchor - PRE_BIRTH_WINDOW for e in j.episodes):
+        errors.append("8606")
+    all_cin = sorted((c for e in j.episodes for c in e.cin_plans), key=lambda c: c.start_date)
+    for first, second in itertools.pairwise(all_cin):
+        if first.end_date is None or second.start_date <= first.end_date:
+            errors.append("4014")
     all_cp = sorted((p for e in j.episodes for p in e.cp_plans), key=lambda p: p.start_date)
     if sum(p.is_open for p in all_cp) > 1:
         errors.append("8935")
     for earlier, later in itertools.pairwise(all_cp):
-        if earlier.end_date is None or later.start_date < earlier.end_date:
+        if earlier.end_date is None or later.start_date <= earlier.end_date:
             errors.append("8940")
+    for p in all_cp:
+        if any(c.start_date >= p.start_date and (p.end_date is None or c.start_date < p.end_date)
+               for e in j.episodes for c in e.cin_plans):
+            errors.append("4016")
     for e in j.episodes:
         if (e.closure_date is None) != (e.reason_for_closure is None):
             errors.append("8805")
@@ -620,14 +669,19 @@ def census_errors(j: Journey) -> list[str]:
             elif a.factors:
                 errors.append("8614")
         icpcs = e.icpc_dates()
+        for s_before, s_after in itertools.pairwise(sorted(e.s47s, key=lambda s: s.start_date)):
+            if s_before.icpc_date is not None and s_after.start_date <= s_before.icpc_date:
+                errors.append("8890")
         for s in e.s47s:
             if s.start_date < e.referral_date:
                 errors.append("2889")
             if s.icpc_date and (s.icpc_date < s.start_date or s.icpc_date.weekday() >= 5):
                 errors.append("8615/8875")
         if e.icpc_date is not None:
-            if any(s.icpc_date for s in e.s47s):
+            if any(s.icpc_date for s in e.s47s) or any(s.icpc_date == e.icpc_date for ep in j.episodes for s in ep.s47s):
                 errors.append("2884")
+            if any(s.is_open and census_year(s.start_date) == census_year(e.icpc_date) for s in e.s47s):
+                errors.append("2885")
             if e.icpc_date < e.referral_date or e.icpc_date.weekday() >= 5:
                 errors.append("1104/8875")
         if len(e.cp_plans) > len(icpcs):
@@ -645,9 +699,6 @@ def census_errors(j: Journey) -> list[str]:
         cins = sorted(e.cin_plans, key=lambda c: c.start_date)
         if sum(c.is_open for c in cins) > 1:
             errors.append("4004")
-        for first, second in itertools.pairwise(cins):
-            if first.end_date is None or second.start_date < first.end_date:
-                errors.append("4014")
         for c in cins:
             if c.start_date < e.referral_date:
                 errors.append("4015")

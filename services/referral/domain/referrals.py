@@ -23,7 +23,7 @@ import yaml
 from services.referral.domain.calendar import WorkingCalendar, add_months
 from services.referral.domain.chronology import Chronology
 from services.referral.domain.clocks import local_date
-from services.referral.domain.codes import REFERENCE, agency_types
+from services.referral.domain.codes import REFERENCE, agency_types, census_codes
 from services.referral.domain.episodes import Journeys
 from services.referral.domain.errors import AgencyNotRegistered, ChildNotFound
 from services.referral.domain.evidence import (
@@ -37,6 +37,7 @@ from services.referral.domain.journey import PRE_BIRTH_WINDOW
 from services.referral.domain.threshold_models import ThresholdModels, outcome_labels, parsed
 from services.referral.domain.thresholds import ThresholdModel, recommend
 from services.referral.models import (
+    Agency,
     Child,
     Recommendation,
     Referral,
@@ -90,6 +91,45 @@ def allowed_referral_sources() -> dict[str, tuple[str, ...]]:
     with (REFERENCE / "agency_types.yaml").open(encoding="utf-8") as fh:
         rows = yaml.safe_load(fh)["agency_types"]
     return {r["id"]: tuple(str(c) for c in r.get("allowed_referral_sources") or ()) for r in rows}
+
+
+def referral_source(agency_type: str, given: str | None, problems: list[dict[str, str]], *,
+                    full_access: bool, field: str = "body.referral_source") -> str:
+    """The DfE ReferralSource of a concern recorded by an agency of ``agency_type``.
+
+    Partners' sources follow from their type (a fixed code, or one of the type's allowed codes).
+    Children's social care (a full-access type) records concerns on behalf of those with no
+    partner agency behind them (family, acquaintances, the child, anonymous callers) and of
+    others who phoned the front door: it may give any current DfE code; without one, its own.
+    """
+    kind = agency_types().get(agency_type)
+    fixed = kind.referral_source if kind else None
+    if full_access and given is not None:
+        if given not in census_codes("ReferralSource"):
+            problems.append(_problem(field, "not a DfE ReferralSource code (1A-1D, 2A, 2B, 3A-3F, 4, 5A-5D, 6, 7, 8, 9, 10)"))
+        return given
+    if fixed is not None:
+        if given is not None and given != fixed:
+            problems.append(_problem(field, f"your agency type's ReferralSource is {fixed}; leave it out"))
+        return fixed
+    allowed = allowed_referral_sources().get(agency_type, ())
+    if given is None:
+        problems.append(_problem(field, f"required for your agency type: one of {', '.join(allowed) or 'none configured'}"))
+    elif given not in allowed:
+        problems.append(_problem(field, f"not allowed for your agency type: one of {', '.join(allowed) or 'none configured'}"))
+    return given or ""
+
+
+def source_agency_types(agency_type: str, source: str) -> dict[str, str | None]:
+    """Event fields naming who the concern came from: the recorder's type when the source is its
+    own; otherwise (recorded on someone's behalf) no referring type, so reporting maps the code,
+    and the recorder's type apart."""
+    kind = agency_types().get(agency_type)
+    own = (kind.referral_source if kind else None) or source
+    allowed = allowed_referral_sources().get(agency_type, ())
+    if source == own or source in allowed:
+        return {"referring_agency_type": agency_type}
+    return {"referring_agency_type": None, "recorded_by_agency_type": agency_type}
 
 
 def _problem(field: str, message: str) -> dict[str, str]:
@@ -150,12 +190,22 @@ class Referrals:
         agency = await self.queries.agency(who.agency_id)
         if agency is None:
             raise AgencyNotRegistered("Ask the partnership to register your agency before sending referrals.")
+        problems: list[dict[str, str]] = []
+        full_access = agency.agency_type in self.full_access_types
+        source = referral_source(agency.agency_type, body.referral_source, problems, full_access=full_access)
+        return await self.receive_from(who, agency, body, source, problems)
+
+    async def receive_from(
+        self, who: Principal, agency: Agency, body: ReferralCreate, source: str,
+        problems: list[dict[str, str]] | None = None, *, contact_id: uuid.UUID | None = None,
+    ) -> Shown:
+        """Record a referral from ``agency`` with its ReferralSource settled: the caller's own, or
+        the agency that recorded a contact children's social care now accepts as a referral."""
+        problems = list(problems or [])
         child = await self.queries.child_to_refer(body.child_id)
         if child is None:
             raise ChildNotFound(f"No child {body.child_id}; register the child first.")
         received = body.received_at.astimezone(UTC) if body.received_at else utcnow()
-        problems: list[dict[str, str]] = []
-        source = self._referral_source(agency.agency_type, body.referral_source, problems)
         birth: list[dict[str, str]] = []
         _check_birth(child, list(body.neglect_types), received.date(), birth)
         if birth and not await self.queries.children_with_record(who, [child.id]):
@@ -194,24 +244,12 @@ class Referrals:
             "referral.received", occurred_at=received, referral_id=referral.id, child_id=child.id,
             received_at=received.isoformat(), referral_source=source, neglect_types=list(body.neglect_types),
             # The type only (never the agency) so a withheld referrer stays unidentifiable in reporting.
-            referring_agency_type=agency.agency_type,
+            # Recorded by CSC on someone else's behalf (a family member, say): the source's type, not CSC's.
+            **source_agency_types(agency.agency_type, source),
             re_referral=referral.re_referral, previous_referral_id=referral.previous_referral_id,
+            **({"contact_id": contact_id} if contact_id else {}),
         )
         return await self._shown(who, referral)
-
-    def _referral_source(self, agency_type: str, given: str | None, problems: list[dict[str, str]]) -> str:
-        kind = agency_types().get(agency_type)
-        fixed = kind.referral_source if kind else None
-        if fixed is not None:
-            if given is not None and given != fixed:
-                problems.append(_problem("body.referral_source", f"your agency type's ReferralSource is {fixed}; leave it out"))
-            return fixed
-        allowed = allowed_referral_sources().get(agency_type, ())
-        if given is None:
-            problems.append(_problem("body.referral_source", f"required for your agency type: one of {', '.join(allowed) or 'none configured'}"))
-        elif given not in allowed:
-            problems.append(_problem("body.referral_source", f"not allowed for your agency type: one of {', '.join(allowed) or 'none configured'}"))
-        return given or ""
 
     # --- reading --------------------------------------------------------------------------
 
@@ -405,9 +443,14 @@ class Referrals:
         # One open episode per child (DfE 8815): a new concern joins the open episode.
         if (open_id := await self.queries.open_episode_id(who, referral.child_id)) is not None:
             return open_id
+        # The referrer's agency type, as referral.received carries it: several types share a DfE
+        # ReferralSource code (3F: hospital wards and other health services), so reporting cannot
+        # tell them apart from the code (NQ05, NQ22).
+        referrer = await self.queries.agency(referral.referring_agency_id) if referral.referring_agency_id else None
         return await self.journeys.open_episode(
             who, referral.child_id, referral_date=referral.received_at.date(), source=referral.referral_source,
             nfa=outcome in NFA_OUTCOMES, primary_need=primary_need, decided_on=decided_on,
+            referring_agency_type=referrer.agency_type if referrer else None,
         )
 
     async def record_feedback(self, who: Principal, referral_id: uuid.UUID, body: FeedbackCreate, version: Precondition) -> Shown:

@@ -135,6 +135,22 @@ async def _bootstrap(queries: ThresholdModelQueries, partnership_id: str) -> Thr
     return row
 
 
+async def publish_reference_update(queries: ThresholdModelQueries, partnership_id: str) -> ThresholdModelVersion | None:
+    """A newer shipped version of the partnership's reference model, published beside the one in
+    force but never activated: switching a partnership's thresholds is an administrator's decision.
+    None when there is nothing new (or no reference model)."""
+    data = reference_model(partnership_id)
+    if data is None or await queries.active(partnership_id) is None:
+        return None
+    version = str(data["ruleset_version"])
+    if await queries.get(partnership_id, version) is not None:
+        return None
+    validate(data)
+    row = ThresholdModelVersion(partnership_id=partnership_id, ruleset_version=version, name=str(data["name"]),
+                                definition=data, active=False, created_by=REFERENCE_AUTHOR)
+    return row if await queries.insert(row) else None
+
+
 class ThresholdModels:
     def __init__(self, queries: ThresholdModelQueries, audit: Audit, outbox: Outbox) -> None:
         self.queries = queries
@@ -180,6 +196,8 @@ class ThresholdModels:
     async def _ensure(self, configured: str) -> None:
         if await self.queries.active(configured) is None and reference_model(configured) is not None:
             await _bootstrap(self.queries, configured)
+        else:
+            await publish_reference_update(self.queries, configured)
 
     async def publish(self, who: Principal, data: dict[str, Any]) -> ThresholdModelVersion:
         """A new version, inactive until activated. Existing versions are never replaced."""

@@ -192,6 +192,16 @@ class ChildUpdate(Demographics):
 class BirthRecord(Body):
     birth_date: date
     gender: str = Field(description="DfE GenderCurrent now that the child is born.", examples=["2"])
+    disabilities: list[str] | None = Field(
+        default=None, examples=[["NONE"]],
+        description="DfE disability codes (`NONE` stands alone). The census asks them of every born child with "
+                    "further action (DfE 8540): required here when the child has an episode that led to further "
+                    "action and no disability is recorded yet.")
+
+    @field_validator("disabilities")
+    @classmethod
+    def _disabilities(cls, value: list[str] | None) -> list[str] | None:
+        return _check_disabilities(value)
 
     @field_validator("gender")
     @classmethod

@@ -65,6 +65,9 @@ class ReferralCreate(Body):
     The referring agency is the caller's agency; the DfE `ReferralSource` is derived
     from its type. Agency types without a fixed source (e.g. `hospital_other`,
     `early_years`) must send `referral_source` from their type's allowed list.
+    Children's social care records concerns on behalf of those with no partner agency
+    behind them (1A family, 1B acquaintance, 1C the child, 1D another individual,
+    9 anonymous, 10 unknown) and may send any current DfE code.
     """
 
     model_config = ConfigDict(json_schema_extra={"examples": [{
@@ -84,8 +87,10 @@ class ReferralCreate(Body):
     indicators: list[Indicator] = Field(default_factory=list, max_length=50)
     parental_factors: list[ParentalFactor] = Field(default_factory=list, max_length=5, description="Think family: parental factors the referrer knows of.")
     referrer_identity_withheld: bool = Field(default=False, description="Hide the referring agency from other partners (children's social care still sees it).")
-    referral_source: str | None = Field(default=None, max_length=3, description="DfE ReferralSource; only for agency types without a fixed one, from their allowed list.",
-                                        examples=["3F"])
+    referral_source: str | None = Field(default=None, max_length=3, description=(
+        "DfE ReferralSource. Agency types without a fixed one choose from their allowed list; children's social care "
+        "(and a MASH) may give any current DfE code when recording on someone's behalf, e.g. `1A` for a family member "
+        "(default: its own, 5A). Others leave it out."), examples=["3F", "1A"])
 
     @field_validator("received_at")
     @classmethod
@@ -190,7 +195,7 @@ class RecommendationRead(BaseModel):
         "kind": "recommendation",
         "label": RECOMMENDATION_LABEL,
         "partnership_id": "example_partnership_a",
-        "ruleset_version": "2026.1",
+        "ruleset_version": "2026.2",
         "threshold_model_id": "1a2b3c4d-0000-4000-8000-000000000001",
         "recommended_level": "2b",
         "recommended_level_name": "Early help - assessment",
@@ -316,6 +321,10 @@ class ThresholdModelCreate(Body):
             "id": "R01", "description": "Repeated was-not-brought events",
             "when": {"all": [{"fact": "events.count", "params": {"type": "was_not_brought", "window_days": 180}, "op": ">=", "value": 3}]},
             "recommend_min_level": "2", "reason": "Child repeatedly not brought to appointments.",
+        }, {
+            "id": "R02", "description": "Referrer reports a high-severity physical care indicator",
+            "when": {"all": [{"fact": "concern.indicator_severity", "params": {"domain": "physical_care"}, "op": ">=", "value": 3}]},
+            "recommend_min_level": "2", "reason": "The referrer sees the child's physical care needs as seriously unmet.",
         }],
     }]})
 

@@ -64,6 +64,8 @@ def _configuration(partnership: Partnership, response: Response) -> Configuratio
     return ConfigurationRead(
         la_code=partnership.la_code, population_0_17=partnership.population_0_17,
         population_year=partnership.population_year, suppression=partnership.suppression,
+        step_down_window_days=partnership.step_down_window_days,
+        neglect_cp_plan_minimum_months=partnership.neglect_cp_plan_minimum_months,
         version=partnership.version, updated_at=partnership.updated_at, updated_by=partnership.updated_by,
     )
 
@@ -71,8 +73,11 @@ def _configuration(partnership: Partnership, response: Response) -> Configuratio
 @router.get("/configuration", responses=problems(NotAcceptable))
 async def get_configuration(who: CanRead, media: JsonOnly, configuration: ConfigurationDep, response: Response) -> ConfigurationRead:
     """The partnership settings the dataset and the exports depend on: the DfE LA code, the 0-17
-    population and its year, and small-number suppression per token scope. `ETag` is the
-    version to send as `If-Match` when changing them."""
+    population and its year, small-number suppression per token scope, the step-down window
+    after a neglect plan (NQ11, NQ12) and the minimum duration of a neglect plan (NQ10).
+    Until an administrator changes one, each has the service default (environment:
+    `REPORTING_LA_CODE`, `REPORTING_STEP_DOWN_WINDOW_DAYS`, ...). `ETag` is the version to
+    send as `If-Match` when changing them."""
     return _configuration(await configuration.current(), response)
 
 
@@ -83,7 +88,9 @@ async def change_configuration(
 ) -> ConfigurationRead:
     """Change the partnership settings (admin). Send only what changes; `If-Match` carries the
     ETag you read (`"0"` while the service defaults are in force). Figures computed afterwards
-    use the new settings; nothing already served changes."""
+    use the new settings (a new step-down window or minimum plan duration recomputes NQ10-NQ12
+    for every period, past ones included); nothing already served changes. An invalid value
+    is a 422 naming the field, and nothing is changed."""
     changes = body.model_dump(exclude_unset=True, exclude_none=True)
     return _configuration(await configuration.change(who, changes, version), response)
 

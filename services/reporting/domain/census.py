@@ -13,7 +13,10 @@ view by the rules below, each of them a DfE validation rule of the year:
   and started in the year (8696, 8736);
 - an s47 enquiry is returned when its conference was in the year, when it
   concluded without one in the year, or when it is open at the year end having
-  started in the year (8715, 8740); the conference date sits at s47 level only (2884);
+  started in the year (8715, 8740); its conference date sits at s47 level;
+- a transfer-in conference (a child arriving on another authority's plan) is the episode's
+  initial conference: its date sits at CINdetails level (DateOfInitialCPC), never at both
+  levels (2884), and is what the plan it started matches (2883, 2885);
 - CP and CIN plans are returned when open at some point in the year (8720, 4010),
   CP reviews when held in the year, the latest category of abuse as at the
   reference date;
@@ -148,6 +151,7 @@ class CensusWriter:
         out = ["<CINdetails>", _el("CINreferralDate", e["referral_date"]), _el("ReferralSource", e.get("referral_source")),
                _el("PrimaryNeedCode", e.get("primary_need")), _el("CINclosureDate", closed),
                _el("ReasonForClosure", e.get("reason_for_closure") if closed else None),
+               _el("DateOfInitialCPC", w.by_reference(e.get("icpc_date"))),
                _el("ReferralNFA", self._bool(e.get("nfa")))]
         eid = e["episode_id"]
         for a in items["assessments"].get(eid, []):

@@ -1,5 +1,7 @@
 """The partnership's configuration the outputs depend on: its DfE LA code, its 0-17
-population (and the year of that estimate) and small-number suppression per token scope.
+population (and the year of that estimate), small-number suppression per token scope, and
+the dataset's local rules: the step-down window after a neglect plan (NQ11, NQ12) and the
+minimum duration of a neglect plan (NQ10).
 
 Defaults come from the service settings (environment); an administrator changes
 them through the API, and the stored values win from then on. Every change bumps
@@ -19,7 +21,8 @@ from shared.db import utcnow
 from shared.etag import Precondition, check_version
 from shared.tokens import Principal
 
-KEYS = ("la_code", "population_0_17", "population_year", "suppression")
+KEYS = ("la_code", "population_0_17", "population_year", "suppression", "step_down_window_days",
+        "neglect_cp_plan_minimum_months")
 
 
 @dataclass(frozen=True)
@@ -28,6 +31,8 @@ class Partnership:
     population_0_17: int | None
     population_year: int | None
     suppression: dict[str, bool]
+    step_down_window_days: int
+    neglect_cp_plan_minimum_months: int
     version: int
     updated_at: datetime | None
     updated_by: str | None
@@ -43,6 +48,8 @@ def defaults(settings: ReportingSettings) -> dict[str, Any]:
         "population_0_17": settings.population_0_17,
         "population_year": settings.population_year,
         "suppression": dict(settings.suppression),
+        "step_down_window_days": settings.step_down_window_days,
+        "neglect_cp_plan_minimum_months": settings.neglect_cp_plan_minimum_months,
     }
 
 
@@ -57,6 +64,8 @@ class Configuration:
         return Partnership(
             la_code=values["la_code"], population_0_17=values["population_0_17"],
             population_year=values["population_year"], suppression=dict(values["suppression"]),
+            step_down_window_days=int(values["step_down_window_days"]),
+            neglect_cp_plan_minimum_months=int(values["neglect_cp_plan_minimum_months"]),
             version=row.version if row else 0, updated_at=row.updated_at if row else None,
             updated_by=row.updated_by if row else None,
         )

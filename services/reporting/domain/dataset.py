@@ -119,6 +119,7 @@ SPECS: dict[str, Spec] = {s.id: s for s in [
     Spec("NQ27", "count", ("tool",), lambda q, p: q.toolkits(p), unavailable=_toolkits_pending),
     Spec("NQ28", "count", ("tool", "trajectory_class"), lambda q, p: q.trajectories(p), denominator=True,
          share_of_total=True, unavailable=_toolkits_pending),
+    Spec("NQ29", "count", ("contact_outcome", "referring_agency_type"), lambda q, p: q.contacts(p)),
 ]}
 
 #: Breakdown values listed even when empty, so tables keep their shape from period to period.
@@ -129,6 +130,7 @@ FIXED_KEYS: dict[str, tuple[str, ...]] = {
     "disability": ("yes", "no", "unknown"),
     "neglect_factor_16A": ("yes", "no"),
     "followed_recommendation": ("yes", "no", "unknown"),
+    "contact_outcome": ("nfa", "information_advice", "early_help", "referral"),
     "trajectory_class": ("improved", "static", "deteriorated", "mixed"),
 }
 
@@ -265,7 +267,7 @@ def present(result: Computed, period: Period, *, suppress: bool) -> dict[str, An
 
 
 NOTES: dict[str, str] = {
-    "NQ05": "Referring agency type: the agency type the referral event names; otherwise the type the DfE ReferralSource code belongs to, or 'source:<code>' where several types share it.",
+    "NQ05": "Referring agency type: the type of the agency whose referral opened the plan's episode, as the episode.opened event names it; otherwise (events from before it carried one) the type the DfE ReferralSource code belongs to, or 'source:<code>' where several types share it.",
     "NQ06": "Previous plans here and in other local authorities (recorded on the child or at a transfer-in conference), as counted in the plan's NumberOfPreviousCPP.",
     "NQ06b": "Previous plan (here or in another authority) ended fewer than 24 completed calendar months before the new plan started (verify: DfE's current repeat-plan measure).",
     "NQ12": "An early help episode of the same child (early_help.started) starting on or after the plan's end, within the step-down window.",
@@ -274,8 +276,10 @@ NOTES: dict[str, str] = {
     "NQ18": "Re-referral as flagged by the referral service when the referral arrived (a previous referral within 12 months).",
     "NQ19": "Assessments whose episode has not reached reporting count in the denominator only.",
     "NQ21": "On time: first review within 3 months of the start, each later one within 6 months of the last, and the next not overdue at the period end.",
+    "NQ22": "Referring agency type: as NQ05, of the assessment's episode.",
     "NQ26": "escalations_in_period counts escalation steps (not children) recorded in the period.",
     "NQ27": "Current revisions only: an authorised amendment replaces the revision it amends.",
+    "NQ29": "Contacts are counted at the contact's date, once, whether or not they became referrals; a referral received directly (not converted from a contact) counts as a contact with outcome 'referral'.",
     "NQ28": "One unit per child and tool: the latest repeat assessment authorised in the period against the child's first authorised assessment with that tool, on the areas both graded; the tool's scale direction is configuration (toolkit_scale_directions), and a tool without one is 'unknown'.",
 }
 

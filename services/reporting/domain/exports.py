@@ -111,7 +111,9 @@ class AnnexList:
 
 
 LISTS: dict[str, AnnexList] = {a.slug: a for a in [
-    # Every concern received at the front door is a contact; it is a referral (list 3) once children's
+    # Every concern received at the front door is a contact: the contacts recorded (those that ended
+    # there, nfa, information and advice, early help, and those converted into referrals, once, at the
+    # contact's date) and the referrals received directly. A referral is in list 3 once children's
     # social care accepts it as one, i.e. its decision opened a CIN episode (NFA ones included).
     AnnexList("contacts", 1, "Contacts", (*PERSON, "Contact date", "Contact source"), "annex_contacts"),
     AnnexList("early-help", 2, "Early help", (*PERSON, "EH assessment start date", "EH assessment completion date", "Organisation"), None,

@@ -161,7 +161,24 @@ def _referral_received(e: Event) -> list[Write]:
         "referral_source": source,
         "referring_agency_type": referring_agency_type(given, source),
         "re_referral": _bool(d, "re_referral"),
+        "contact_id": _uuid(d, "contact_id", required=False),
     })]
+
+
+def _contact_recorded(e: Event) -> list[Write]:
+    d = e.data
+    source = _str(d, "referral_source", 3)
+    return [Write("rm_contact", {"contact_id": _id(d, "contact_id")}, {
+        "child_id": _uuid(d, "child_id", required=False),
+        "received_date": _day(d, "received_at"),
+        "referral_source": source,
+        "referring_agency_type": referring_agency_type(_str(d, "referring_agency_type"), source),
+        "outcome": _str(d, "outcome", 40),
+    })]
+
+
+def _contact_converted(e: Event) -> list[Write]:
+    return [Write("rm_contact", {"contact_id": _id(e.data, "contact_id")}, {"referral_id": _id(e.data, "referral_id")})]
 
 
 def _referral_decided(e: Event) -> list[Write]:
@@ -237,6 +254,11 @@ def _s47_concluded(e: Event) -> list[Write]:
 
 def _icpc_held(e: Event) -> list[Write]:
     return [Write("rm_s47", {"s47_id": _id(e.data, "s47_id")}, {"icpc_date": _day(e.data, "date"), "plan": _bool(e.data, "plan")})]
+
+
+def _transfer_in_held(e: Event) -> list[Write]:
+    """A transfer-in conference is the episode's initial conference: census DateOfInitialCPC in CINdetails."""
+    return [Write("rm_episode", {"episode_id": _id(e.data, "episode_id")}, {"icpc_date": _day(e.data, "date")})]
 
 
 def _cp_plan_started(e: Event) -> list[Write]:
@@ -401,6 +423,8 @@ _REFERRAL: dict[str, Callable[[Event], list[Write]]] = {
     "child.updated": _child_facts,
     "child.born": _child_facts,
     "child.died": _child_facts,
+    "contact.recorded": _contact_recorded,
+    "contact.converted": _contact_converted,
     "referral.received": _referral_received,
     "referral.decided": _referral_decided,
     "referral.feedback_sent": _feedback_sent,
@@ -411,6 +435,7 @@ _REFERRAL: dict[str, Callable[[Event], list[Write]]] = {
     "strategy_discussion.held": _strategy_discussion,
     "s47.concluded": _s47_concluded,
     "icpc.held": _icpc_held,
+    "transfer_in.held": _transfer_in_held,
     "cp_plan.started": _cp_plan_started,
     "cp_plan.reviewed": _cp_plan_reviewed,
     "cp_plan.ended": _cp_plan_ended,

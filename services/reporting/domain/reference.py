@@ -43,9 +43,11 @@ def ethnicity_group_order() -> tuple[str, ...]:
 
 @cache
 def agency_types_by_source() -> dict[str, str]:
-    """ReferralSource code -> the one agency type whose default it is (codes shared by several types are absent)."""
+    """ReferralSource code -> the one agency type whose default it is (codes shared by several types are
+    absent); the individuals' codes (1A family, 1B acquaintance, 1C self, ...) map to their non-agency source."""
     found: dict[str, list[str]] = {}
-    for row in _load("agency_types.yaml")["agency_types"]:
+    data = _load("agency_types.yaml")
+    for row in [*data["agency_types"], *data.get("non_agency_sources", [])]:
         if row.get("referral_source"):
             found.setdefault(row["referral_source"], []).append(row["id"])
     return {code: ids[0] for code, ids in found.items() if len(ids) == 1}

@@ -48,8 +48,8 @@ class Reports:
     def _settings(self, partnership: Partnership) -> ds.Settings:
         return ds.Settings(
             population=partnership.population_0_17, population_year=partnership.population_year,
-            bands=tuple(self.settings.duration_bands_months), step_down_days=self.settings.step_down_window_days,
-            minimum_months=self.settings.neglect_cp_plan_minimum_months,
+            bands=tuple(self.settings.duration_bands_months), step_down_days=partnership.step_down_window_days,
+            minimum_months=partnership.neglect_cp_plan_minimum_months,
             assessment_from_start=self.settings.assessment_clock_start == "assessment_start",
             toolkit_events=self.toolkit_events, clocks=self.clocks,
             scale_directions=self.settings.toolkit_scale_directions,

@@ -30,6 +30,7 @@ from sqlalchemy import (
     or_,
     select,
     true,
+    union_all,
 )
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.selectable import Select
@@ -43,6 +44,7 @@ from services.reporting.models import (
     RmAssessment,
     RmChild,
     RmCinPlan,
+    RmContact,
     RmCpPlan,
     RmCpReview,
     RmEarlyHelp,
@@ -66,6 +68,7 @@ REVIEW = RmCpReview.__table__  # type: ignore[attr-defined]
 CIN = RmCinPlan.__table__  # type: ignore[attr-defined]
 EPISODE = RmEpisode.__table__  # type: ignore[attr-defined]
 REFERRAL = RmReferral.__table__  # type: ignore[attr-defined]
+CONTACT = RmContact.__table__  # type: ignore[attr-defined]
 ASSESSMENT = RmAssessment.__table__  # type: ignore[attr-defined]
 S47 = RmS47.__table__  # type: ignore[attr-defined]
 ENGAGEMENT = RmEngagement.__table__  # type: ignore[attr-defined]
@@ -340,6 +343,19 @@ class DatasetQueries:
             select(age_band(CHILD, ym(p.end)).label("age_band"), per_child.c.num, literal(1, Integer).label("den"))
             .select_from(per_child.outerjoin(CHILD, CHILD.c.child_id == per_child.c.child_id))
         )
+
+    def contacts(self, p: Params) -> Units:
+        """NQ29: concerns received at the front door in the period: each contact (at its date; outcome
+        `referral` once converted) and each referral received directly (outcome `referral`)."""
+        outcome = case((CONTACT.c.referral_id.is_not(None), "referral"), else_=func.coalesce(CONTACT.c.outcome, "unknown"))
+        recorded = (select(func.coalesce(CONTACT.c.referring_agency_type, "unknown").label("referring_agency_type"),
+                           outcome.label("contact_outcome"), literal(1, Integer).label("num"), literal(1, Integer).label("den"))
+                    .where(in_period(CONTACT.c.received_date, p)))
+        direct = (select(func.coalesce(REFERRAL.c.referring_agency_type, "unknown").label("referring_agency_type"),
+                         literal("referral").label("contact_outcome"), literal(1, Integer).label("num"), literal(1, Integer).label("den"))
+                  .where(in_period(REFERRAL.c.received_date, p), REFERRAL.c.contact_id.is_(None)))
+        front_door = union_all(recorded, direct).subquery("front_door")
+        return select(front_door.c.contact_outcome, front_door.c.referring_agency_type, front_door.c.num, front_door.c.den)
 
     def decisions_timely(self, p: Params) -> Units:
         """NQ15: referrals received in the period, decided within the limit."""

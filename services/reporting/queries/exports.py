@@ -14,10 +14,10 @@ from collections.abc import AsyncIterator, Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import and_, case, func, or_, select, union_all
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.reporting.models import RmChildIdentity, RmStrategyDiscussion, RmVisit
+from services.reporting.models import RmChildIdentity, RmContact, RmStrategyDiscussion, RmVisit
 from services.reporting.queries.dataset import (
     ASSESSMENT,
     CHILD,
@@ -32,6 +32,7 @@ from services.reporting.queries.dataset import (
 )
 
 IDENTITY = RmChildIdentity.__table__  # type: ignore[attr-defined]
+CONTACT = RmContact.__table__  # type: ignore[attr-defined]
 VISIT = RmVisit.__table__  # type: ignore[attr-defined]
 DISCUSSION = RmStrategyDiscussion.__table__  # type: ignore[attr-defined]
 
@@ -108,10 +109,18 @@ class ExportQueries:
                 .outerjoin(CHILD, CHILD.c.child_id == table.c.child_id))
 
     def annex_contacts(self, start: date, end: date) -> Units:
-        return (select(*self._person(), REFERRAL.c.referral_id, REFERRAL.c.received_date, REFERRAL.c.referral_source)
-                .select_from(self._joined(REFERRAL))
-                .where(REFERRAL.c.received_date.between(d(start), d(end)))
-                .order_by(REFERRAL.c.received_date, REFERRAL.c.referral_id))
+        """Every concern received at the front door: each contact (ended there or converted into a
+        referral, counted once, at the contact's date) and each referral received directly."""
+        contacts = (select(*self._person(), CONTACT.c.contact_id.label("record_id"), CONTACT.c.received_date,
+                           CONTACT.c.referral_source)
+                    .select_from(self._joined(CONTACT))
+                    .where(CONTACT.c.received_date.between(d(start), d(end))))
+        direct = (select(*self._person(), REFERRAL.c.referral_id.label("record_id"), REFERRAL.c.received_date,
+                         REFERRAL.c.referral_source)
+                  .select_from(self._joined(REFERRAL))
+                  .where(REFERRAL.c.received_date.between(d(start), d(end)), REFERRAL.c.contact_id.is_(None)))
+        front_door = union_all(contacts, direct).subquery("front_door")
+        return select(front_door).order_by(front_door.c.received_date, front_door.c.record_id)
 
     def annex_referrals(self, start: date, end: date) -> Units:
         return (select(*self._person(), REFERRAL.c.referral_id, REFERRAL.c.received_date, REFERRAL.c.referral_source,

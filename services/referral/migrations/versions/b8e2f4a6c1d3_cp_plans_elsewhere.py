@@ -1,7 +1,7 @@
 """child protection plans elsewhere: on the child, and each plan's previous end date
 
 Revision ID: b8e2f4a6c1d3
-Revises: 620467260bf4
+Revises: b3c1e0a7d5f2
 Create Date: 2026-12-05 09:00:00.000000
 
 A child who arrives on another authority's plan, or had plans elsewhere, carries how many and
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = 'b8e2f4a6c1d3'
-down_revision: str | None = '620467260bf4'
+down_revision: str | None = 'b3c1e0a7d5f2'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

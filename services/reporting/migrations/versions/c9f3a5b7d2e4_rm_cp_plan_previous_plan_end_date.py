@@ -1,7 +1,7 @@
 """read model: each plan's previous plan end date (here or elsewhere)
 
 Revision ID: c9f3a5b7d2e4
-Revises: d0002b33a1e5
+Revises: e4a7c2d91b06
 Create Date: 2026-12-05 09:00:00.000000
 
 ``cp_plan.started`` carries ``previous_plan_end_date``: the latest end of an earlier plan,
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = 'c9f3a5b7d2e4'
-down_revision: str | None = 'd0002b33a1e5'
+down_revision: str | None = 'e4a7c2d91b06'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
