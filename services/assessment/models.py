@@ -116,9 +116,14 @@ class Assessment(SQLModel, table=True):
     created_by_client: str = Field(max_length=100)
     created_by_user: str | None = Field(default=None, max_length=200)
     submitted_at: datetime | None = utc_column(nullable=True)
+    #: The day it was submitted, as the partner says (a migrated record keeps its own date);
+    #: ``submitted_at`` is when we recorded it.
+    submitted_on: date | None = None
     submitted_by_client: str | None = Field(default=None, max_length=100)
     submitted_by_user: str | None = Field(default=None, max_length=200)
     authorised_at: datetime | None = utc_column(nullable=True)
+    #: The day it was authorised (the date reporting counts); ``authorised_at`` is when we recorded it.
+    authorised_on: date | None = None
     authorised_by: str | None = Field(default=None, max_length=200)
     authorised_by_client: str | None = Field(default=None, max_length=100)
     authorised_by_user: str | None = Field(default=None, max_length=200)

@@ -2,7 +2,7 @@
 
 EMITTED = [
     "agency.registered",
-    "child.registered", "child.updated", "child.born", "child.died", "child.mother_linked",
+    "child.registered", "child.updated", "child.born", "child.died", "child.mother_linked", "child.cp_plans_elsewhere_recorded",
     "person.recorded", "household.recorded", "professional.recorded",
     "involvement.started", "involvement.ended",
     "contact.recorded", "contact.converted",

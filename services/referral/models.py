@@ -32,6 +32,9 @@ class Child(SQLModel, table=True):
     birth_date: date | None = None
     expected_birth_date: date | None = None
     death_date: date | None = None
+    #: Child protection plans in other local authorities before the child's plans here (NumberOfPreviousCPP).
+    cp_plans_elsewhere: int = 0
+    cp_plans_elsewhere_latest_end_date: date | None = None
     gender: str = Field(max_length=1)
     nhs_number: str | None = Field(default=None, max_length=10, index=True)
     upn: str | None = Field(default=None, max_length=13)
@@ -296,6 +299,8 @@ class CpPlan(SQLModel, table=True):
     initial_category: str = Field(max_length=3)
     latest_category: str = Field(max_length=3)
     previous_plans: int = 0
+    #: The latest end of an earlier plan, here or elsewhere, when this one started.
+    previous_plan_end_date: date | None = None
     #: how it ended: step_down_cin, step_down_early_help, closed, transferred
     end_route: str | None = Field(default=None, max_length=30)
     created_at: datetime = utc_column()

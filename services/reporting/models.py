@@ -218,6 +218,8 @@ class RmCpPlan(SQLModel, table=True):
     start_date: date | None = None
     initial_category: str | None = Field(default=None, max_length=3)
     previous_plans: int | None = None
+    #: When the latest earlier plan ended, here or in another authority (the repeat-plan gap).
+    previous_plan_end_date: date | None = None
     end_date: date | None = None
     end_category: str | None = Field(default=None, max_length=3)
     step_down: str | None = Field(default=None, max_length=20)

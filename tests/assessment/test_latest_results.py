@@ -51,7 +51,7 @@ async def test_shape(assessment: httpx.AsyncClient, people: People) -> None:
     by_tool = {i["toolkit_id"]: i for i in body["items"]}
     assert list(by_tool) == ["gcp2", "local_neglect_screening"]
     g = by_tool["gcp2"]
-    assert set(g) == {"toolkit_id", "toolkit_version", "assessment_id", "authorised_at", "areas"}
+    assert set(g) == {"toolkit_id", "toolkit_version", "assessment_id", "authorised_at", "authorised_on", "areas"}
     assert (g["toolkit_version"], g["assessment_id"]) == ("2-structure-1", gcp2["id"])
     assert draft["id"] not in str(body)
     assert datetime.fromisoformat(g["authorised_at"].replace("Z", "+00:00")).tzinfo is not None

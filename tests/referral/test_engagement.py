@@ -458,3 +458,24 @@ async def test_foreign_agency_and_scopes(referral: httpx.AsyncClient, token_for:
     assert_problem(await referral.post(f"{base}/engagement-events", json={"kind": "attended", "occurred_on": days_ago(1)},
                                        headers=hv.headers("referral:read")), 403, "insufficient-scope")
     assert_problem(await referral.get(f"{base}/non-engagement", headers=hv.headers("referral:write")), 403, "insufficient-scope")
+
+
+async def test_a_migrated_history_opens_its_case_on_the_day_the_threshold_was_reached(
+    referral: httpx.AsyncClient, token_for: TokenFor, referral_app: FastAPI
+) -> None:
+    hv = await partner(referral, token_for)
+    child = await child_of(referral, token_for, hv)
+    # A partner's records from an earlier year, sent in a later order than they happened.
+    await record_event(referral, hv, child["id"], "was_not_brought", "2025-02-20")
+    r = await record_event(referral, hv, child["id"], "no_access_visit", "2025-02-03")
+    assert r.json()["case_opened"] is True
+    case_id = r.json()["non_engagement_case_id"]
+    url = f"/v1/non-engagement-cases/{case_id}"
+    assert (await referral.get(url, headers=hv.headers())).json()["opened_on"] == "2025-02-20"
+    opened = await events_of_type(referral_app, "non_engagement.opened")
+    assert [e["opened_on"] for e in opened if e["case_id"] == case_id] == ["2025-02-20"]
+    # Its pathway steps keep their own days too (after the opening, NE-03).
+    assert_problem(await referral.post(f"{url}/escalation-review", json={"occurred_on": "2025-02-19"},
+                                       headers=hv.headers(**if_match(1))), 409)
+    r = await referral.post(f"{url}/escalation-review", json={"occurred_on": "2025-03-03"}, headers=hv.headers(**if_match(1)))
+    assert r.status_code == 200, r.text

@@ -435,6 +435,23 @@ async def test_the_decision_asks_assessment_before_it_locks_the_referral(
         assert all(i >= statements_before for i in locks), "the referral was locked before the call"
 
 
+async def test_a_migrated_toolkit_result_is_as_old_as_its_authorisation_day() -> None:
+    now = datetime.now(UTC)
+    child = Child(given_name="A", family_name="B", birth_date=date(2018, 1, 1), gender="1", disabilities=["MOB"],
+                  created_by_agency_id=uuid.uuid4())
+    referral = Referral(child_id=child.id, referral_source="2A", concern_summary="x", neglect_types=["medical"],
+                        decision_due_at=now)
+    # Recorded today (a migration) but authorised 400 days ago: too old for a 180-day fact.
+    migrated = {**gcp2_result(days_ago=0, physical_care=5), "authorised_on": (now - timedelta(days=400)).date().isoformat()}
+    evidence = await gather(_model_b(), who=WHO, referral=referral, child=child, store=NoHistory(),
+                            toolkit=ToolkitResults(items=[migrated]), now=now)
+    assert PHYSICAL_CARE not in evidence.facts
+    recent = {**migrated, "authorised_on": (now - timedelta(days=20)).date().isoformat()}
+    evidence = await gather(_model_b(), who=WHO, referral=referral, child=child, store=NoHistory(),
+                            toolkit=ToolkitResults(items=[recent]), now=now)
+    assert evidence.facts[PHYSICAL_CARE] == 5
+
+
 # --- the referrer's own neglect indicators ---------------------------------------------------
 
 PHYSICAL_SEVERITY = fact_key("concern.indicator_severity", {"domain": "physical_care"})

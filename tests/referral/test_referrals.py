@@ -370,6 +370,29 @@ async def test_early_help_outcome_opens_an_early_help_episode_not_a_cin_one(
     assert [(e["start_date"], e["closure_date"]) for e in early.json()["items"]] == [(r.json()["decision"]["decided_at"][:10], None)]
 
 
+async def test_early_help_opened_by_a_decision_starts_on_its_own_day(
+    referral: httpx.AsyncClient, partners: Partners, assessment: AssessmentStub
+) -> None:
+    body = await partners.refer("school", received_at="2025-03-03T09:00:00Z")
+    url = f"/v1/referrals/{body['id']}/decision"
+    decided = {"override_reason": "Known to early help already.", "decided_at": "2025-03-04T15:00:00Z"}
+    for start, outcome in [("2025-03-03", "early_help_assessment"),  # before the decision
+                           ((datetime.now(UTC).date() + timedelta(days=2)).isoformat(), "early_help_assessment"),
+                           ("2025-03-10", "information_advice")]:  # not an early help outcome
+        r = await referral.post(url, json=decision_body("2b" if outcome != "information_advice" else "1", outcome,
+                                                        early_help_start_date=start, **decided),
+                                headers=partners.headers("childrens_social_care", '"1"'))
+        assert r.status_code == 422, r.text
+        assert [e["field"] for e in r.json()["errors"]] == ["body.early_help_start_date"]
+    r = await referral.post(url, json=decision_body("2b", "early_help_assessment", early_help_start_date="2025-03-10",
+                                                    **decided),
+                            headers=partners.headers("childrens_social_care", '"1"'))
+    assert r.status_code == 200, r.text
+    early = await referral.get("/v1/early-help-episodes", params={"child_id": partners.child["id"]},
+                               headers=partners.headers("childrens_social_care"))
+    assert [(e["start_date"], e["closure_date"]) for e in early.json()["items"]] == [("2025-03-10", None)]
+
+
 async def test_a_second_referral_joins_the_open_episode(
     referral: httpx.AsyncClient, partners: Partners, assessment: AssessmentStub, referral_app: FastAPI
 ) -> None:

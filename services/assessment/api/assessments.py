@@ -53,6 +53,7 @@ from services.assessment.schemas.assessments import (
     RatingRead,
     ReturnToDraft,
     Status,
+    Submission,
     SuggestionRead,
     TargetCreate,
     TargetRead,
@@ -240,14 +241,16 @@ async def review_target(assessment_id: uuid.UUID, target_id: uuid.UUID, body: Ta
 
 
 @router.post("/{assessment_id}/submission",
-             responses=problems(*CHANGING, IllegalAssessmentTransition, AssessmentIncomplete))
+             responses=problems(*CHANGING, IllegalAssessmentTransition, AssessmentIncomplete, InvalidDates))
 async def submit_assessment(assessment_id: uuid.UUID, who: CanWrite, version: IfMatch, assessments: AssessmentsDep,
-                            response: Response) -> AssessmentRead:
+                            response: Response, body: Submission | None = None) -> AssessmentRead:
     """Submit a draft for authorisation. Refused (409, every gap listed in `errors`) until every
-    mandatory area is judged, the overall analysis is written, the window has ended, the
-    accreditation is recorded for a licensed tool, and each judgement that differs from the
-    suggestion says why. Emits `assessment.submitted`."""
-    return _respond(await assessments.submit(who, assessment_id, version), response)
+    mandatory area is judged, the overall analysis is written, the window has ended (by the day
+    of submission), the accreditation is recorded for a licensed tool, and each judgement that
+    differs from the suggestion says why. The body is optional: `submitted_on` records a past
+    submission (a migrated record), never a future one nor one before the window started (422).
+    Emits `assessment.submitted`."""
+    return _respond(await assessments.submit(who, assessment_id, version, body), response)
 
 
 @router.post("/{assessment_id}/return", responses=problems(*CHANGING, IllegalAssessmentTransition))
@@ -258,14 +261,16 @@ async def return_assessment(assessment_id: uuid.UUID, body: ReturnToDraft, who: 
 
 
 @router.post("/{assessment_id}/authorisation",
-             responses=problems(*CHANGING, IllegalAssessmentTransition, AuthoriserIsSubmitter))
+             responses=problems(*CHANGING, IllegalAssessmentTransition, AuthoriserIsSubmitter, InvalidDates))
 async def authorise_assessment(assessment_id: uuid.UUID, body: Authorisation, who: CanWrite, version: IfMatch,
                                assessments: AssessmentsDep, response: Response) -> AssessmentRead:
     """A manager authorises a submitted assessment, naming themselves in `authorised_by`. The
     authoriser must be someone other than the submitter: another client, or the same client with
     tokens naming two different acting users (`acting_user` at `POST /oauth/token`, the token's
-    `act`); otherwise 409. Authorising an amendment marks the revision it amends as
-    superseded. Emits `assessment.authorised`."""
+    `act`); otherwise 409. `authorised_on` is the day it was authorised (default today; what the
+    dataset counts): not in the future, not before it was submitted, nor (an amendment) before
+    the revision it amends was authorised (422). Authorising an amendment marks the revision it
+    amends as superseded. Emits `assessment.authorised`."""
     return _respond(await assessments.authorise(who, assessment_id, version, body), response)
 
 

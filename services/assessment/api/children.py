@@ -86,6 +86,7 @@ def latest_result(c: CurrentResult) -> LatestResult:
     result = LatestResult(
         toolkit_id=a.toolkit_id, toolkit_version=a.toolkit_version, assessment_id=a.id,
         authorised_at=a.authorised_at or a.updated_at,
+        authorised_on=a.authorised_on or (a.authorised_at or a.updated_at).date(),
         # An area with neither a judgement nor a suggestion (an optional area left out) is left out.
         areas={area: AreaGrades(practitioner_grade=judged.get(area), suggestion=suggested.get(area))
                for area in d.area_ids if judged.get(area) is not None or suggested.get(area) is not None},

@@ -59,6 +59,7 @@ from services.assessment.schemas.assessments import (
     JudgementPut,
     RatingPut,
     ReturnToDraft,
+    Submission,
     TargetCreate,
     TargetReview,
 )
@@ -74,6 +75,17 @@ RESOURCE = "assessment"
 
 def today() -> date:
     return datetime.now(UTC).date()
+
+
+def _authorised_on(a: Assessment) -> date | None:
+    """The day an assessment was authorised (rows authorised before the day was recorded: the recording day)."""
+    return a.authorised_on or (a.authorised_at.date() if a.authorised_at else None)
+
+
+def _authorised_key(a: Assessment) -> tuple[date, datetime]:
+    """Latest first by the day it was authorised, then by when that was recorded."""
+    recorded = a.authorised_at or a.updated_at
+    return a.authorised_on or recorded.date(), recorded
 
 
 def actor(who: Principal) -> lc.Actor:
@@ -445,26 +457,31 @@ class Assessments:
                             if j.practitioner_value is not None},
         }
 
-    async def submit(self, who: Principal, assessment_id: uuid.UUID, version: Precondition) -> Loaded:
+    async def submit(self, who: Principal, assessment_id: uuid.UUID, version: Precondition,
+                     body: Submission | None = None) -> Loaded:
+        """Submit for authorisation on ``body.submitted_on`` (default today): a migrated record keeps its date."""
         a = await self._for_change(who, assessment_id, version)
         target = lc.next_status(lc.Status(a.status), lc.Action.submit)
+        on = body.submitted_on if body is not None and body.submitted_on is not None else today()
+        lc.check_submission_date(on, a.window_start_date, today())
         loaded = await self._load(a)
         judged = {area for area, j in loaded.judgements.items() if j.practitioner_value is not None}
         unexplained = [area for area, j in sorted(loaded.judgements.items())
                        if j.practitioner_value is not None and j.suggested_value is not None
                        and j.practitioner_value != j.suggested_value and not (j.rationale or "").strip()]
+        # Complete as at the day of submission: the window must have ended by then.
         lc.check_complete(loaded.definition, lc.Completeness(
             judged_areas=frozenset(judged), overall_judgement=a.overall_judgement, window_start=a.window_start_date,
             window_end=a.window_end_date, accreditation=a.assessor_accreditation, scores=len(loaded.ratings),
             unexplained_differences=unexplained,
-        ), today())
+        ), on)
         now = utcnow()
-        a.status, a.submitted_at = target, now
+        a.status, a.submitted_at, a.submitted_on = target, now, on
         a.submitted_by_client, a.submitted_by_user = who.client_id, who.acting_user
         a.return_reason = None
         self._touched(who, a, "submit")
         await self.outbox.emit("assessment.submitted", occurred_at=now, submitted_at=now.isoformat(),
-                               **self._event_data(loaded))
+                               submitted_on=on.isoformat(), **self._event_data(loaded))
         return loaded
 
     async def return_to_draft(self, who: Principal, assessment_id: uuid.UUID, version: Precondition, body: ReturnToDraft) -> Loaded:
@@ -472,30 +489,35 @@ class Assessments:
         a.status = lc.next_status(lc.Status(a.status), lc.Action.return_to_draft)
         a.return_reason = body.reason
         a.submitted_at = a.submitted_by_client = a.submitted_by_user = None
+        a.submitted_on = None
         self._touched(who, a, "return")
         return await self._load(a)
 
     async def authorise(self, who: Principal, assessment_id: uuid.UUID, version: Precondition, body: Authorisation) -> Loaded:
+        """Authorise on ``body.authorised_on`` (default today), the date reporting counts."""
         a = await self._for_change(who, assessment_id, version)
         target = lc.next_status(lc.Status(a.status), lc.Action.authorise)
         submitter = lc.Actor(a.submitted_by_client, a.submitted_by_user) if a.submitted_by_client else None
         lc.check_authoriser(submitter, actor(who))
+        on = body.authorised_on or today()
+        earlier = await self.queries.get(a.amends_id, for_update=True) if a.amends_id is not None else None
+        submitted_on = a.submitted_on or (a.submitted_at.date() if a.submitted_at else None)
+        lc.check_authorisation_date(on, submitted_on, a.window_start_date, today(),
+                                    amended_authorised_on=_authorised_on(earlier) if earlier is not None else None)
         now = utcnow()
-        a.status, a.authorised_at, a.authorised_by = target, now, body.authorised_by
+        a.status, a.authorised_at, a.authorised_on, a.authorised_by = target, now, on, body.authorised_by
         a.authorised_by_client, a.authorised_by_user = who.client_id, who.acting_user
         supersedes = None
-        if a.amends_id is not None:
-            earlier = await self.queries.get(a.amends_id, for_update=True)
-            if earlier is not None:
-                earlier.superseded_by_id = a.id
-                earlier.version += 1
-                earlier.updated_at = now
-                self.queries.session.add(earlier)
-                supersedes = earlier.id
+        if earlier is not None:
+            earlier.superseded_by_id = a.id
+            earlier.version += 1
+            earlier.updated_at = now
+            self.queries.session.add(earlier)
+            supersedes = earlier.id
         self._touched(who, a, "authorise")
         loaded = await self._load(a)
         await self.outbox.emit("assessment.authorised", occurred_at=now, authorised_at=now.isoformat(),
-                               supersedes_id=supersedes, **self._event_data(loaded))
+                               authorised_on=on.isoformat(), supersedes_id=supersedes, **self._event_data(loaded))
         return loaded
 
     async def amend(self, who: Principal, assessment_id: uuid.UUID, version: Precondition, body: AmendmentCreate) -> Loaded:
@@ -569,7 +591,7 @@ class Assessments:
         latest: dict[str, CurrentResult] = {}
         for c in await self._current(child_id):
             held = latest.get(c.assessment.toolkit_id)
-            if held is None or (c.assessment.authorised_at or utcnow()) >= (held.assessment.authorised_at or utcnow()):
+            if held is None or _authorised_key(c.assessment) >= _authorised_key(held.assessment):
                 latest[c.assessment.toolkit_id] = c
         self.audit.record(who, "read", "latest_results", [child_id])
         return [latest[t] for t in sorted(latest)]

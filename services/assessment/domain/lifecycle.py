@@ -36,6 +36,7 @@ from services.assessment.domain.errors import (
     AssessmentLocked,
     AuthoriserIsSubmitter,
     IllegalAssessmentTransition,
+    InvalidDates,
 )
 
 
@@ -117,6 +118,30 @@ def check_authoriser(submitted_by: Actor | None, authoriser: Actor) -> None:
         )
 
 
+def check_submission_date(on: date, window_start: date, today: date) -> None:
+    """A submission is dated on or before today and not before the assessment started."""
+    if on > today:
+        raise InvalidDates("An assessment cannot be submitted on a future date.", field="submitted_on")
+    if on < window_start:
+        raise InvalidDates("An assessment is submitted after its window started.", field="submitted_on")
+
+
+def check_authorisation_date(on: date, submitted_on: date | None, window_start: date, today: date, *,
+                             amended_authorised_on: date | None = None) -> None:
+    """Authorisation is dated on or before today, not before the assessment started or was
+    submitted, and (an amendment) not before the revision it amends was authorised."""
+    if on > today:
+        raise InvalidDates("An assessment cannot be authorised on a future date.", field="authorised_on")
+    if on < window_start:
+        raise InvalidDates("An assessment is authorised after its window started.", field="authorised_on")
+    if submitted_on is not None and on < submitted_on:
+        raise InvalidDates(f"An assessment is authorised on or after it was submitted ({submitted_on}).",
+                           field="authorised_on")
+    if amended_authorised_on is not None and on < amended_authorised_on:
+        raise InvalidDates(f"An amendment is authorised on or after the revision it amends was authorised "
+                           f"({amended_authorised_on}).", field="authorised_on")
+
+
 def check_amendable(status: Status, superseded: bool, is_latest_revision: bool, open_amendment: bool) -> None:
     if status != Status.authorised:
         raise IllegalAssessmentTransition(
@@ -148,7 +173,8 @@ class Completeness:
 
 
 def submission_problems(definition: Definition, facts: Completeness, today: date) -> list[Problem]:
-    """Everything missing before an assessment can be submitted (empty when complete)."""
+    """Everything missing before an assessment can be submitted (empty when complete); ``today``
+    is the day of submission (a migrated record's own date)."""
     problems = [Problem(f"judgements.{area}", "the practitioner's judgement for this area is required")
                 for area in definition.mandatory_areas if area not in facts.judged_areas]
     if not (facts.overall_judgement or "").strip():
@@ -156,7 +182,7 @@ def submission_problems(definition: Definition, facts: Completeness, today: date
     if facts.window_end is None:
         problems.append(Problem("window_end_date", "the assessment window's end date is required"))
     elif facts.window_end > today:
-        problems.append(Problem("window_end_date", "the assessment window has not ended yet"))
+        problems.append(Problem("window_end_date", "the assessment window has not ended by the day of submission"))
     if definition.licence_required and not (facts.accreditation or "").strip():
         problems.append(Problem("assessor.accreditation",
                                 "this tool is used by accredited practitioners only: record the accreditation"))

@@ -121,9 +121,20 @@ class ReturnToDraft(Body):
     reason: str = Field(min_length=1, max_length=2000, examples=["Please add the evidence for the housing rating."])
 
 
+class Submission(Body):
+    submitted_on: date | None = Field(
+        default=None, examples=["2024-03-11"],
+        description="The day it was submitted (default: today). Not in the future, not before the assessment "
+                    "window ended; a migrated record sends its own date.")
+
+
 class Authorisation(Body):
     authorised_by: str = Field(min_length=1, max_length=200, examples=["Team manager (user 4711)"],
                                description="The manager who authorises it (name or user id at your end).")
+    authorised_on: date | None = Field(
+        default=None, examples=["2024-03-15"],
+        description="The day it was authorised (default: today): the date reporting counts it on. Not in the "
+                    "future, not before it was submitted (nor before the revision it amends was authorised).")
 
 
 class AmendmentCreate(Body):
@@ -236,8 +247,10 @@ class AssessmentSummary(BaseModel):
     previous_assessment_id: uuid.UUID | None = Field(description="The assessment this one re-assesses.")
     window_start_date: date
     window_end_date: date | None
-    submitted_at: datetime | None
-    authorised_at: datetime | None
+    submitted_at: datetime | None = Field(description="When the submission was recorded.")
+    submitted_on: date | None = Field(description="The day it was submitted.")
+    authorised_at: datetime | None = Field(description="When the authorisation was recorded.")
+    authorised_on: date | None = Field(description="The day it was authorised (what reporting counts).")
     created_at: datetime
     updated_at: datetime
     version: int
@@ -336,7 +349,8 @@ class LatestResult(BaseModel):
     toolkit_id: str = Field(examples=["gcp2"])
     toolkit_version: str = Field(examples=["2-structure-1"])
     assessment_id: uuid.UUID
-    authorised_at: datetime
+    authorised_at: datetime = Field(description="When the authorisation was recorded.")
+    authorised_on: date = Field(description="The day it was authorised: how old the result is.")
     areas: dict[str, AreaGrades] = Field(examples=[{"physical_care": {"practitioner_grade": 4, "suggestion": 3}}])
     items_rated: dict[str, int] | None = Field(default=None, examples=[{"very_concerned": 3, "sometimes_concerned": 1}],
                                                description="Ratings counted by scale value id (named scales only).")

@@ -13,6 +13,7 @@ from services.referral.domain.errors import (
     DuplicateChildId,
     DuplicateExternalRef,
     DuplicateNhsNumber,
+    NotStatutoryAgency,
     UnbornChildRule,
 )
 from services.referral.domain.journey import RuleBroken
@@ -24,6 +25,8 @@ from services.referral.schemas.children import (
     ChildRead,
     ChildUpdate,
     DeathRecord,
+    PlansElsewhere,
+    PlansElsewhereRead,
 )
 from shared.errors import PreconditionFailed, PreconditionRequired, problems
 from shared.etag import IfMatch, etag, set_etag
@@ -35,8 +38,10 @@ router = APIRouter(prefix="/children", tags=["children"])
 
 def child_read(child: Child, external_ref: str | None) -> ChildRead:
     return ChildRead(
-        **child.model_dump(include=set(ChildRead.model_fields) - {"unborn", "external_ref"}),
+        **child.model_dump(include=set(ChildRead.model_fields) - {"unborn", "external_ref", "cp_plans_elsewhere"}),
         unborn=child.birth_date is None,
+        cp_plans_elsewhere=PlansElsewhereRead(previous_plans=child.cp_plans_elsewhere,
+                                              latest_end_date=child.cp_plans_elsewhere_latest_end_date),
         external_ref=external_ref,
     )
 
@@ -119,6 +124,22 @@ async def record_death(child_id: uuid.UUID, body: DeathRecord, who: CanWrite, ve
                        children: ChildrenDep, response: Response) -> ChildRead:
     """Record a child's death. Refused (409) before the birth or when plan activity is dated after it."""
     child, ref = await children.record_death(who, child_id, version, body)
+    set_etag(response, child.version)
+    return child_read(child, ref)
+
+
+@router.put("/{child_id}/cp-plans-elsewhere",
+            responses=problems(ChildNotFound, NotStatutoryAgency, RuleBroken, PreconditionFailed, PreconditionRequired))
+async def record_plans_elsewhere(child_id: uuid.UUID, body: PlansElsewhere, who: CanWrite, version: IfMatch,
+                                 children: ChildrenDep, response: Response) -> ChildRead:
+    """Record the child's child protection plans in other local authorities (a child who moved
+    here, or arrives on another authority's plan): how many, and when the latest ended.
+    Children's social care only (403), with `If-Match` on the child's ETag. Each plan that starts
+    here afterwards counts them in its NumberOfPreviousCPP (census) and in the repeat-plan
+    measures; plans already started keep their count. Refused (409) when the end date is in the
+    future or falls inside a plan here (DfE 8940). Emits `child.cp_plans_elsewhere_recorded`.
+    A transfer-in conference can record the same with its `plans_elsewhere`."""
+    child, ref = await children.record_plans_elsewhere(who, child_id, version, body)
     set_etag(response, child.version)
     return child_read(child, ref)
 

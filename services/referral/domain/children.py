@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from services.referral.domain import journey as j
 from services.referral.domain.chronology import Chronology
 from services.referral.domain.errors import (
     AgencyNotRegistered,
@@ -14,12 +15,19 @@ from services.referral.domain.errors import (
     DuplicateChildId,
     DuplicateExternalRef,
     DuplicateNhsNumber,
+    NotStatutoryAgency,
     UnbornChildRule,
 )
 from services.referral.models import Child, ChildExternalRef, Involvement
 from services.referral.queries.children import AgencyQueries, ChildQueries
 from services.referral.queries.journey import JourneyQueries
-from services.referral.schemas.children import BirthRecord, ChildCreate, ChildUpdate, DeathRecord
+from services.referral.schemas.children import (
+    BirthRecord,
+    ChildCreate,
+    ChildUpdate,
+    DeathRecord,
+    PlansElsewhere,
+)
 from shared.audit import Audit
 from shared.db import utcnow
 from shared.etag import Precondition, check_version
@@ -48,6 +56,12 @@ def census_facts(child: Child) -> dict[str, Any]:
         "upn": child.upn,
         "upn_unknown": child.upn_unknown,
     }
+
+
+def plans_elsewhere_facts(child: Child) -> dict[str, Any]:
+    end = child.cp_plans_elsewhere_latest_end_date
+    return {"child_id": child.id, "previous_plans": child.cp_plans_elsewhere,
+            "latest_end_date": end.isoformat() if end else None, "version": child.version}
 
 
 class Children:
@@ -174,6 +188,22 @@ class Children:
         Chronology(self.queries.session).add(child.id, "child.died", "Death recorded.", occurred=body.death_date,
                                              agency_id=who.agency_id, significance="critical")
         await self.outbox.emit("child.died", **census_facts(child))
+        refs = await self.queries.external_refs(who, [child.id])
+        return child, refs.get(child.id)
+
+    async def record_plans_elsewhere(self, who: Principal, child_id: uuid.UUID, version: Precondition,
+                                     body: PlansElsewhere) -> tuple[Child, str | None]:
+        """Children's social care records the child's child protection plans in other authorities."""
+        agency = await self.agencies.get(who.agency_id)
+        if agency is None or agency.agency_type not in self.queries.full_access_types:
+            raise NotStatutoryAgency("A child's child protection history is recorded by children's social care.")
+        child = await self._for_change(who, child_id, version)
+        loaded = await JourneyQueries(self.queries.session, self.queries.full_access_types).load(child, for_update=True)
+        loaded.journey.record_plans_elsewhere(j.PlansElsewhere(body.previous_plans, body.latest_end_date),
+                                              datetime.now(UTC).date())
+        child.cp_plans_elsewhere, child.cp_plans_elsewhere_latest_end_date = body.previous_plans, body.latest_end_date
+        self._changed(who, child)
+        await self.outbox.emit("child.cp_plans_elsewhere_recorded", **plans_elsewhere_facts(child))
         refs = await self.queries.external_refs(who, [child.id])
         return child, refs.get(child.id)
 

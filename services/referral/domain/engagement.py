@@ -175,6 +175,22 @@ def threshold_reached(dates: Iterable[date], count: int, window_days: int) -> bo
     return any(ordered[i + count - 1] - ordered[i] < span for i in range(len(ordered) - count + 1))
 
 
+def threshold_reached_on(dates: Iterable[date], count: int, window_days: int) -> date | None:
+    """The first day on which ``count`` dates fell within one window of ``window_days`` days."""
+    ordered = sorted(dates)
+    span = timedelta(days=window_days)
+    return min((ordered[i + count - 1] for i in range(len(ordered) - count + 1)
+                if ordered[i + count - 1] - ordered[i] < span), default=None)
+
+
+def opening_date(events: Iterable[tuple[str, date]], threshold: Threshold, last_closed_on: date | None) -> date | None:
+    """The day a new case opens: when the counted events since the last closure first reached the
+    threshold, by their own dates (events recorded late, e.g. migrated, keep their days)."""
+    dates = [when for kind, when in events
+             if kind in threshold.kinds and (last_closed_on is None or when > last_closed_on)]
+    return threshold_reached_on(dates, threshold.count, threshold.window_days)
+
+
 def should_open_case(
     events: Iterable[tuple[str, date]],
     threshold: Threshold,

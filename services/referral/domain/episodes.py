@@ -11,6 +11,7 @@ from typing import Any
 
 from services.referral.domain import journey as j
 from services.referral.domain.calendar import WorkingCalendar, add_months
+from services.referral.domain.children import plans_elsewhere_facts
 from services.referral.domain.chronology import Chronology, at_noon
 from services.referral.domain.errors import ChildNotFound, EpisodeNotFound, NotStatutoryAgency
 from services.referral.models import Conference, CoreGroup, Episode, Section47, StrategyDiscussion
@@ -54,6 +55,13 @@ PP_OUTCOME_WORDS = {
 
 def today() -> date:
     return datetime.now(UTC).date()
+
+
+def _plan_started(plan: j.CpPlan) -> tuple[str, dict[str, Any]]:
+    end = plan.previous_plan_end_date
+    return ("cp_plan.started", {"cp_plan_id": plan.id, "category": plan.initial_category,
+                                "previous_plans": plan.previous_plans,
+                                "previous_plan_end_date": end.isoformat() if end else None})
 
 
 def next_review_due(start: date, reviews: Sequence[date]) -> date:
@@ -293,11 +301,12 @@ class Journeys:
         events: list[tuple[str, dict[str, Any]]] = []
         if body.kind == "transfer_in":
             assert body.category is not None  # noqa: S101 - the schema requires it
+            if body.plans_elsewhere is not None:
+                history = j.PlansElsewhere(body.plans_elsewhere.previous_plans, body.plans_elsewhere.latest_end_date)
+                loaded.journey.record_plans_elsewhere(history, today())
             plan = loaded.journey.hold_transfer_in(ep, body.held_date, body.category, today())
             conference.cp_plan_id = plan.id
-            events += [("transfer_in.held", {"cp_plan_id": plan.id}),
-                       ("cp_plan.started", {"cp_plan_id": plan.id, "category": plan.initial_category,
-                                            "previous_plans": plan.previous_plans})]
+            events += [("transfer_in.held", {"cp_plan_id": plan.id}), _plan_started(plan)]
             summary = f"Transfer-in child protection conference: the plan continues here ({body.category})."
         elif body.kind == "initial":
             assert body.s47_id is not None  # noqa: S101 - the schema requires it
@@ -307,8 +316,7 @@ class Journeys:
                 assert body.category is not None  # noqa: S101
                 plan = loaded.journey.start_cp_plan(ep, body.held_date, body.category, today())
                 conference.cp_plan_id = plan.id
-                events.append(("cp_plan.started", {"cp_plan_id": plan.id, "category": plan.initial_category,
-                                                   "previous_plans": plan.previous_plans}))
+                events.append(_plan_started(plan))
             summary = f"Initial child protection conference: {'plan made (' + str(body.category) + ')' if body.outcome == 'plan' else 'no plan'}."
         else:
             assert body.cp_plan_id is not None  # noqa: S101
@@ -321,6 +329,8 @@ class Journeys:
                 events += self._stepped_down(loaded, ep, plan, body.held_date, body.step_down)
                 summary = f"Child protection review conference: plan ended; {STEP_DOWN_WORDS[body.step_down]}."
         await self.queries.save(loaded, None)
+        if body.plans_elsewhere is not None:
+            await self.outbox.emit("child.cp_plans_elsewhere_recorded", **plans_elsewhere_facts(loaded.child))
         if body.kind == "review" and body.outcome == "end_plan":
             loaded.cp_plans[plan.id].end_route = _route(body.step_down)
         self.queries.add(conference)

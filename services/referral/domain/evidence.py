@@ -309,6 +309,14 @@ async def _history_fact(fact: str, params: Mapping[str, Any], who: Principal, re
 
 
 def _authorised_at(item: Mapping[str, Any]) -> datetime | None:
+    """How old a result is: the day it was authorised (a migrated one keeps its own), else when
+    the authorisation was recorded."""
+    day = item.get("authorised_on")
+    if isinstance(day, str):
+        try:
+            return datetime.combine(date.fromisoformat(day), time(12), tzinfo=UTC)
+        except ValueError:
+            pass
     raw = item.get("authorised_at")
     if not isinstance(raw, str):
         return None

@@ -86,6 +86,8 @@ class CpPlan:
     id: uuid.UUID = field(default_factory=_new_id)
     end_date: date | None = None
     review_dates: list[date] = field(default_factory=list)
+    #: The latest end of a plan before this one, here or elsewhere (the repeat-plan measure's gap).
+    previous_plan_end_date: date | None = None
 
     @property
     def is_open(self) -> bool:
@@ -187,12 +189,23 @@ class Episode:
             yield from pp.dates()
 
 
+@dataclass(frozen=True)
+class PlansElsewhere:
+    """Child protection plans the child was subject to in other local authorities (a transfer-in,
+    or a child who moved here): how many, and when the latest ended. Counted in each plan's
+    NumberOfPreviousCPP here and in the repeat-plan measure."""
+
+    count: int = 0
+    latest_end_date: date | None = None
+
+
 @dataclass
 class Journey:
     birth_date: date | None
     expected_birth_date: date | None
     death_date: date | None = None
     episodes: list[Episode] = field(default_factory=list)
+    plans_elsewhere: PlansElsewhere = field(default_factory=PlansElsewhere)
 
     # --- look-ups -------------------------------------------------------------
 
@@ -206,7 +219,14 @@ class Journey:
         return next((e for e in self.episodes if e.is_open), None)
 
     def previous_cp_plans(self) -> int:
-        return sum(len(e.cp_plans) for e in self.episodes)
+        """NumberOfPreviousCPP for a plan starting now: the plans here and elsewhere before it."""
+        return sum(len(e.cp_plans) for e in self.episodes) + self.plans_elsewhere.count
+
+    def latest_previous_plan_end(self) -> date | None:
+        ends = [p.end_date for e in self.episodes for p in e.cp_plans if p.end_date is not None]
+        if self.plans_elsewhere.latest_end_date is not None:
+            ends.append(self.plans_elsewhere.latest_end_date)
+        return max(ends, default=None)
 
     # --- guards ---------------------------------------------------------------
 
@@ -369,8 +389,12 @@ class Journey:
         self._alive_on(start, "plan")
 
     def _add_cp_plan(self, e: Episode, start: date, category: str) -> CpPlan:
+        elsewhere = self.plans_elsewhere.latest_end_date
+        if elsewhere is not None and start < elsewhere:
+            raise RuleBroken("8940", f"Child protection plans may not overlap: the child's previous plan elsewhere "
+                                     f"ended on {elsewhere}.")
         plan = CpPlan(start_date=start, initial_category=category, latest_category=category,
-                      previous_plans=self.previous_cp_plans())
+                      previous_plans=self.previous_cp_plans(), previous_plan_end_date=self.latest_previous_plan_end())
         e.cp_plans.append(plan)
         return plan
 
@@ -548,6 +572,25 @@ class Journey:
             if court_application < decided:
                 raise RuleBroken("PP-court", "The court application cannot come before the decision to issue proceedings.")
         pp.decision_date, pp.outcome, pp.court_application_date = decided, outcome, court_application
+
+    def record_plans_elsewhere(self, history: PlansElsewhere, today: date) -> None:
+        """Record (or correct) the child's child protection plans in other authorities. It counts
+        for plans that start after it is recorded; each plan keeps the count it started with."""
+        end = history.latest_end_date
+        if history.count < 0:
+            raise RuleBroken("cp-history", "The number of previous plans elsewhere is not negative.")
+        if (history.count == 0) != (end is None):
+            raise RuleBroken("cp-history", "Give the latest end date exactly when there were previous plans elsewhere.")
+        if end is not None:
+            self._not_future(end, today, "previous plan end")
+            if self.death_date is not None and end > self.death_date:
+                raise RuleBroken("8915", f"No plan after the child's death on {self.death_date}.")
+            for e in self.episodes:
+                for p in e.cp_plans:
+                    if p.start_date < end and (p.end_date is None or end < p.end_date):
+                        raise RuleBroken("8940", f"A plan elsewhere cannot end during the plan here from {p.start_date}: "
+                                                 "child protection plans may not overlap.")
+        self.plans_elsewhere = history
 
     def record_birth(self, born: date, today: date) -> None:
         """An unborn child is born: the birth date replaces the expected date."""

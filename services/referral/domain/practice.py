@@ -312,13 +312,16 @@ class Practice:
         events = await self.queries.events_of(who, child.id)
         if eng.should_open_case([(e.kind, e.occurred_on) for e in events], self.threshold,
                                 case_open=open_case is not None, last_closed_on=max(closed, default=None)):
-            open_case = NonEngagementCase(child_id=child.id, opened_on=today(), stage=eng.Stage.monitoring.value)
+            # Opened on the day the threshold was reached, by the events' own dates: a partner's
+            # history recorded later (a migration) keeps its days, and its pathway steps fit after it.
+            reached = eng.opening_date([(e.kind, e.occurred_on) for e in events], self.threshold, max(closed, default=None))
+            open_case = NonEngagementCase(child_id=child.id, opened_on=reached or on, stage=eng.Stage.monitoring.value)
             await self.queries.add(open_case)
             self.chronology.add(
                 child.id, "non_engagement.opened",
                 f"Non-engagement pathway opened: {self.threshold.count} or more missed or refused contacts "
                 f"within {self.threshold.window_days} days.",
-                occurred=utcnow(), agency_id=who.agency_id, significance="high",
+                occurred=open_case.opened_on, agency_id=who.agency_id, significance="high",
                 source_type="non_engagement_case", source_id=open_case.id,
             )
             self.audit.record(who, "create", "non_engagement_case", [child.id])

@@ -377,6 +377,14 @@ class Referrals:
             problems.append(_problem("body.primary_need", "required when the referral leads to further action (DfE 8610)"))
         if decided_at < referral.received_at:
             problems.append(_problem("body.decided_at", "the decision cannot come before the referral was received"))
+        early_help_start = body.early_help_start_date or decided_at.date()
+        if body.early_help_start_date is not None:
+            if not body.outcome.startswith("early_help"):
+                problems.append(_problem("body.early_help_start_date", "only with an early help outcome"))
+            elif early_help_start < decided_at.date():
+                problems.append(_problem("body.early_help_start_date", "early help cannot start before the decision"))
+            elif early_help_start > utcnow().date():
+                problems.append(_problem("body.early_help_start_date", "in the future"))
         if problems:
             raise InvalidDecision(f"{len(problems)} problem(s) with the decision.", errors=problems)
         assert level is not None  # noqa: S101 - no problems means the level was found
@@ -391,7 +399,8 @@ class Referrals:
                 f"The recommendation was level {latest.recommended_level}; say why you decided level {body.level}.",
                 errors=[_problem("body.override_reason", "required because the level differs from the recommendation")])
 
-        referral.episode_id = await self._episode_for(who, referral, body.outcome, body.primary_need, decided_at.date())
+        referral.episode_id = await self._episode_for(who, referral, body.outcome, body.primary_need, decided_at.date(),
+                                                      early_help_start)
         referral.status = DECIDED
         referral.decided_level, referral.decided_outcome = body.level, body.outcome
         referral.decided_by, referral.decided_at = body.decided_by, decided_at
@@ -422,11 +431,12 @@ class Referrals:
         return await self._shown(who, referral)
 
     async def _episode_for(self, who: Principal, referral: Referral, outcome: str, primary_need: str | None,
-                           decided_on: date) -> uuid.UUID | None:
+                           decided_on: date, early_help_start: date) -> uuid.UUID | None:
         if outcome.startswith("early_help"):
-            # Early help is separate from the census: an early help episode, not a CIN one.
+            # Early help is separate from the census: an early help episode, not a CIN one. It starts
+            # on its own day (a migrated record's), by default the decision's.
             if await self.journeys.queries.open_early_help(referral.child_id) is None:
-                await self.journeys.open_early_help(who, referral.child_id, decided_on, None)
+                await self.journeys.open_early_help(who, referral.child_id, early_help_start, None)
             return None
         if outcome not in FURTHER_ACTION and outcome not in NFA_OUTCOMES:
             return None

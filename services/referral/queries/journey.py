@@ -82,7 +82,9 @@ class JourneyQueries:
         loaded = LoadedJourney(
             child=child,
             journey=j.Journey(birth_date=child.birth_date, expected_birth_date=child.expected_birth_date,
-                              death_date=child.death_date),
+                              death_date=child.death_date,
+                              plans_elsewhere=j.PlansElsewhere(child.cp_plans_elsewhere,
+                                                               child.cp_plans_elsewhere_latest_end_date)),
         )
         if not ids:
             return loaded
@@ -127,7 +129,7 @@ class JourneyQueries:
         for p in cps:
             by_episode[p.episode_id].cp_plans.append(j.CpPlan(
                 start_date=p.start_date, initial_category=p.initial_category, latest_category=p.latest_category,
-                previous_plans=p.previous_plans, id=p.id, end_date=p.end_date,
+                previous_plans=p.previous_plans, previous_plan_end_date=p.previous_plan_end_date, id=p.id, end_date=p.end_date,
                 review_dates=[c.held_date for c in reviews.get(p.id, [])]))
             loaded.cp_plans[p.id] = p
         for cin in cins:
@@ -146,8 +148,11 @@ class JourneyQueries:
         """Write the state machine back to rows; the changed episode's version moves on."""
         now = utcnow()
         child = loaded.child
-        if child.death_date != loaded.journey.death_date:
+        elsewhere = loaded.journey.plans_elsewhere
+        if (child.death_date != loaded.journey.death_date
+                or (child.cp_plans_elsewhere, child.cp_plans_elsewhere_latest_end_date) != (elsewhere.count, elsewhere.latest_end_date)):
             child.death_date = loaded.journey.death_date
+            child.cp_plans_elsewhere, child.cp_plans_elsewhere_latest_end_date = elsewhere.count, elsewhere.latest_end_date
             child.version += 1
             child.updated_at = now
             self.session.add(child)
@@ -180,7 +185,8 @@ class JourneyQueries:
             for p in ep.cp_plans:
                 prow = loaded.cp_plans.get(p.id) or CpPlan(
                     id=p.id, episode_id=ep.id, start_date=p.start_date, initial_category=p.initial_category,
-                    latest_category=p.latest_category, previous_plans=p.previous_plans)
+                    latest_category=p.latest_category, previous_plans=p.previous_plans,
+                    previous_plan_end_date=p.previous_plan_end_date)
                 prow.end_date, prow.latest_category = p.end_date, p.latest_category
                 loaded.cp_plans[p.id] = prow
                 self.session.add(prow)

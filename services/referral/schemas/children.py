@@ -214,6 +214,28 @@ class DeathRecord(Body):
     death_date: date
 
 
+class PlansElsewhere(Body):
+    """Child protection plans in other local authorities before the child's plans here."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"previous_plans": 1, "latest_end_date": "2024-06-14"}]})
+
+    previous_plans: int = Field(ge=0, le=99, description="How many child protection plans the child was subject to "
+                                "elsewhere (0 clears the record). Each later plan here counts them in NumberOfPreviousCPP.")
+    latest_end_date: date | None = Field(default=None, description="When the latest of them ended: required when "
+                                         "previous_plans is above 0; not in the future, not inside a plan here.")
+
+    @model_validator(mode="after")
+    def _paired(self) -> PlansElsewhere:
+        if (self.previous_plans == 0) != (self.latest_end_date is None):
+            raise ValueError("latest_end_date is given exactly when previous_plans is above 0")
+        return self
+
+
+class PlansElsewhereRead(BaseModel):
+    previous_plans: int = Field(description="Child protection plans elsewhere before the plans here.")
+    latest_end_date: date | None
+
+
 class ChildRead(BaseModel):
     id: uuid.UUID
     la_child_id: str | None
@@ -231,6 +253,7 @@ class ChildRead(BaseModel):
     disabilities: list[str]
     mother_id: uuid.UUID | None
     restricted: bool
+    cp_plans_elsewhere: PlansElsewhereRead = Field(description="Child protection plans in other local authorities.")
     external_ref: str | None = Field(description="Your agency's own reference for the child, if you gave one.")
     created_at: datetime
     updated_at: datetime

@@ -9,7 +9,7 @@ from typing import Literal
 from pydantic import BaseModel, Field, field_validator, model_validator
 
 from services.referral.domain.codes import census_codes
-from services.referral.schemas.children import Body
+from services.referral.schemas.children import Body, PlansElsewhere
 
 #: Our own outcome slugs (services.referral.domain.journey.PP_OUTCOMES), not DfE PPOutcome codes.
 PreProceedingsOutcome = Literal["proceedings_issued", "pre_proceedings_ended_no_proceedings", "continue_pre_proceedings", "other"]
@@ -61,6 +61,10 @@ class ConferenceCreate(Body):
     category: str | None = Field(default=None, description="DfE CategoryOfAbuse for a new plan (`NEG` neglect) or the latest category at a review.", examples=["NEG"])
     step_down: Literal["cin_plan", "early_help", "none"] = Field(default="none", description="When a plan ends: what follows it.")
     child_participation: str | None = Field(default=None, max_length=40, examples=["attended_with_advocate"])
+    plans_elsewhere: PlansElsewhere | None = Field(default=None, description=(
+        "A transfer-in only: the child's child protection plans in other authorities before this one (as "
+        "`PUT /v1/children/{id}/cp-plans-elsewhere`), recorded with the conference and counted in this plan's "
+        "NumberOfPreviousCPP. The plan the child arrives on continues here and is not one of them."))
 
     @field_validator("category")
     @classmethod
@@ -90,6 +94,8 @@ class ConferenceCreate(Body):
                 raise ValueError("a review's outcome is continue_plan or end_plan")
         if self.step_down != "none" and self.outcome != "end_plan":
             raise ValueError("step_down applies when the plan ends")
+        if self.plans_elsewhere is not None and self.kind != "transfer_in":
+            raise ValueError("plans_elsewhere is recorded with a transfer-in conference (or on the child)")
         return self
 
 
@@ -185,7 +191,8 @@ class CpPlanRead(BaseModel):
     end_date: date | None
     initial_category: str
     latest_category: str
-    previous_plans: int
+    previous_plans: int = Field(description="NumberOfPreviousCPP: plans here and elsewhere before this one.")
+    previous_plan_end_date: date | None = Field(description="When the latest earlier plan (here or elsewhere) ended.")
     end_route: str | None
     review_dates: list[date]
     next_review_due: date | None = Field(description="First review within 3 months of the start, then every 6 months.")

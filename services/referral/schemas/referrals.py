@@ -249,6 +249,11 @@ class DecisionCreate(Body):
     primary_need: str | None = Field(default=None, description="DfE PrimaryNeedCode (N0-N9); required when the outcome leads to further action.",
                                      examples=["N1"])
     decided_at: AwareDatetime | None = Field(default=None, description="When the decision was made (default: now).")
+    early_help_start_date: date | None = Field(
+        default=None, examples=["2024-03-18"],
+        description="With an early help outcome: the day the early help episode it opens started (default: the "
+                    "decision's day). Not before the decision, not in the future. Ignored when the child's early "
+                    "help episode is already open (the decision joins it).")
 
     @field_validator("outcome")
     @classmethod

@@ -268,7 +268,8 @@ def present(result: Computed, period: Period, *, suppress: bool) -> dict[str, An
 
 NOTES: dict[str, str] = {
     "NQ05": "Referring agency type: the type of the agency whose referral opened the plan's episode, as the episode.opened event names it; otherwise (events from before it carried one) the type the DfE ReferralSource code belongs to, or 'source:<code>' where several types share it.",
-    "NQ06b": "Previous plan ended fewer than 24 completed calendar months before the new plan started (verify: DfE's current repeat-plan measure).",
+    "NQ06": "Previous plans here and in other local authorities (recorded on the child or at a transfer-in conference), as counted in the plan's NumberOfPreviousCPP.",
+    "NQ06b": "Previous plan (here or in another authority) ended fewer than 24 completed calendar months before the new plan started (verify: DfE's current repeat-plan measure).",
     "NQ12": "An early help episode of the same child (early_help.started) starting on or after the plan's end, within the step-down window.",
     "NQ13": "A child is counted once however many of their neglect plans ended in the 12 months.",
     "NQ15": "Working days exclude weekends and England and Wales bank holidays; undecided referrals count in the denominator only.",

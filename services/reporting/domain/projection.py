@@ -266,6 +266,7 @@ def _cp_plan_started(e: Event) -> list[Write]:
     return [Write("rm_cp_plan", {"cp_plan_id": _id(d, "cp_plan_id")}, {
         **_in_episode(e), "start_date": _day(d, "date"), "initial_category": _str(d, "category", 3),
         "previous_plans": _int(d, "previous_plans"),
+        "previous_plan_end_date": _date(d, "previous_plan_end_date", required=False),
     })]
 
 
@@ -400,7 +401,8 @@ def _toolkit_authorised(e: Event) -> list[Write]:
     key = _str(d, "assessment_id", 100) or _str(d, "toolkit_assessment_id", 100)
     if key is None:
         raise Unreadable("assessment_id is missing")
-    when = (_date(d, "authorised_at", required=False) or _date(d, "authorised_on", required=False)
+    # The day it was authorised (a migrated record's own date) before the moment it was recorded.
+    when = (_date(d, "authorised_on", required=False) or _date(d, "authorised_at", required=False)
             or _date(d, "date", required=False) or e.occurred_at.date())
     writes = [Write("rm_toolkit_assessment", {"toolkit_assessment_id": key}, {
         "child_id": _uuid(d, "child_id", required=False), "toolkit_id": toolkit, "authorised_date": when,

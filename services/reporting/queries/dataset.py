@@ -263,12 +263,19 @@ class DatasetQueries:
         dims = child_dims(CHILD, cs.c.ym)
         prev = PLAN.alias("prev")
         cprev = CAL.alias("c_prev_end")
-        recent = exists(
+        recent_here = exists(
             select(prev.c.cp_plan_id).select_from(prev.join(cprev, cprev.c.day == prev.c.end_date))
             .where(prev.c.child_id == PLAN.c.child_id, prev.c.cp_plan_id != PLAN.c.cp_plan_id,
                    prev.c.end_date <= PLAN.c.start_date,
                    months_between(cprev, cs.c.ym, cs.c.dom, cs.c.last_dom) < 24)
         )
+        # A previous plan in another authority is known only by the end date the plan carries.
+        celse = CAL.alias("c_prev_elsewhere")
+        recent_elsewhere = exists(
+            select(celse.c.day).where(celse.c.day == PLAN.c.previous_plan_end_date, celse.c.day <= PLAN.c.start_date,
+                                      months_between(celse, cs.c.ym, cs.c.dom, cs.c.last_dom) < 24)
+        )
+        recent = or_(recent_here, recent_elsewhere)
         return (
             select(*(v.label(k) for k, v in dims.items()),
                    func.coalesce(EPISODE.c.referring_agency_type, "unknown").label("referring_agency_type"),
