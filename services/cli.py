@@ -57,6 +57,11 @@ def dev_environment() -> dict[str, str]:
         "REFERRAL_ASSESSMENT_URL": f"http://{host()}:{port('assessment')}",
         "ASSESSMENT_REFERRAL_URL": f"http://{host()}:{port('referral')}",
         "ASSESSMENT_OUTBOX_SUBSCRIBERS": events,
+        # The demo partnership's census and rate settings (invented population; 919 as in the
+        # synthetic data); an administrator changes them at PATCH /v1/datasets/configuration.
+        "REPORTING_LA_CODE": "919",
+        "REPORTING_POPULATION_0_17": "52400",
+        "REPORTING_POPULATION_YEAR": "2025",
     }
     secret = _dev_secret("webhook-secret")
     for service in SERVICES:
@@ -128,7 +133,7 @@ def _print_welcome() -> None:
         clients = json.loads(DEMO_CLIENTS_FILE.read_text())
         first = next(c for c in clients if "referral:read" in c["scopes"])
         lines += [
-            f"Demo client credentials: {DEMO_CLIENTS_FILE.relative_to(VAR_DIR.parent)}",
+            f"Demo client credentials: {_shown(DEMO_CLIENTS_FILE)}",
             "Get a token:",
             f"  curl -s -u '{first['client_id']}:{first['client_secret']}' -d grant_type=client_credentials {base}/oauth/token",
             "Then: curl -H \"Authorization: Bearer $TOKEN\" " + base + "/v1/children",

@@ -1,5 +1,9 @@
 """Demo data for `make run`: one partnership, its partner agencies, one API client
-per agency, an analyst and an administrator client, and a few synthetic children.
+per agency, an analyst and an administrator client, a few synthetic children, and
+three complete journeys (services/demo_journeys.jsonl: a child protection plan from
+referral to closure, a child in need with two toolkit scores, an early help decision
+and a contact), dated in 2025-26 and 2026-27 so the quarterly dataset, the dashboards
+and the census export have something to show.
 
 Everything goes through the services' own APIs (in-process), so demo records are
 validated, audited and announced through the outbox like any other. Safe to run
@@ -12,6 +16,7 @@ import json
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -20,6 +25,7 @@ from shared.settings import VAR_DIR
 from shared.tokens import TokenSigner, load_or_create_signer
 
 DEMO_CLIENTS_FILE = VAR_DIR / "demo-clients.json"
+DEMO_JOURNEYS = Path(__file__).with_name("demo_journeys.jsonl")
 PARTNERSHIP = "Northshire Safeguarding Children Partnership (demo)"
 
 
@@ -120,12 +126,29 @@ async def _seed_referral(settings_for: Callable[[str], Any], signer: TokenSigner
         await app.state.db.dispose()
 
 
+async def _seed_journeys(settings_for: Callable[[str], Any]) -> int:
+    """The demo journeys, through the importer (each line once: a second run finds them in its journal)."""
+    from services.importer.api import in_process
+    from services.importer.operations import local_operations
+    from services.importer.runner import import_file, journal_path
+
+    journal = journal_path(DEMO_JOURNEYS, VAR_DIR)
+    async with in_process(settings_for) as api:
+        outcome = await import_file(api, local_operations(), DEMO_JOURNEYS, journal,
+                                    journal.with_suffix(".errors.jsonl"), progress=False)
+    if not outcome.ok:
+        raise RuntimeError(f"demo journeys: {outcome.failed} lines failed, {outcome.skipped} skipped: "
+                           f"{json.dumps(outcome.errors[:3])}")
+    return outcome.imported + outcome.already_done
+
+
 async def seed_demo(settings_for: Callable[[str], Any]) -> None:
     from services.gateway.clients import ensure_demo_clients
 
     gateway = settings_for("gateway")
     signer = load_or_create_signer(gateway.key_dir)
     agency_ids = await _seed_referral(settings_for, signer)
+    journey_lines = await _seed_journeys(settings_for)
     wanted = [(f"demo-{a.ref.lower()}", a.name, agency_ids[a.ref], list(a.scopes)) for a in AGENCIES]
     wanted.append(("demo-admin", "Partnership administrator", agency_ids["NS-LSCP"], list(ADMIN_SCOPES)))
     known: list[dict[str, Any]] = json.loads(DEMO_CLIENTS_FILE.read_text()) if DEMO_CLIENTS_FILE.exists() else []
@@ -139,5 +162,6 @@ async def seed_demo(settings_for: Callable[[str], Any]) -> None:
     DEMO_CLIENTS_FILE.write_text(json.dumps(clients, indent=2))
     DEMO_CLIENTS_FILE.chmod(0o600)
     print(f"{PARTNERSHIP}: {len(agency_ids)} agencies, {len(CHILDREN)} demo children, "  # noqa: T201
+          f"3 demo journeys ({journey_lines} records), "
           f"{len(clients)} API clients (credentials in var/demo-clients.json"
           f"{', ' + str(len(created)) + ' new' if created else ''}).")

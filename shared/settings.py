@@ -8,6 +8,7 @@ reads them from a global.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any, Literal
 
@@ -16,7 +17,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PLACEHOLDER_SECRETS = {"", "change-me", "dev-only-webhook-secret", "secret"}
 REPO_ROOT = Path(__file__).resolve().parent.parent
-VAR_DIR = REPO_ROOT / "var"
+# Where `make run` keeps its SQLite files, keys, dev secrets and demo credentials (git ignores it).
+# NEGLECT_VAR_DIR moves it (a second demo beside the first; the first-steps test).
+VAR_DIR = Path(os.environ.get("NEGLECT_VAR_DIR") or REPO_ROOT / "var")
 
 
 class ServiceSettings(BaseSettings):
