@@ -10,8 +10,10 @@ SERVICE ?= referral
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Python 3.11 or newer is needed (set PYTHON=...)"; exit 1; }
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@echo "== Installing the project into $(VENV) (the first time takes a few minutes; pip lists each package) =="
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --progress-bar on -e '.[dev]'
+	@echo "== Installed =="
 	@rm -f $(VENV)/.installed-* && touch $@
 
 run: $(STAMP)

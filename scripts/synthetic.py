@@ -20,7 +20,8 @@ Usage::
 
 ``--database-url`` applies the events in-process through the reporting service's
 own ingest (``ReadModel.receive_many``), in batches; ``--post`` signs each event
-with the webhook secret (``REPORTING_WEBHOOK_SECRET``) and POSTs it.
+with the services' webhook secret and POSTs it: ``REPORTING_WEBHOOK_SECRET`` when set,
+otherwise ``--secret-file`` (default ``var/webhook-secret``, which ``make run`` writes).
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ if str(ROOT) not in sys.path:
 
 from services.referral.domain import journey as j  # noqa: E402
 from services.reporting.domain.calendar import WorkingCalendar, add_months, load_holidays  # noqa: E402
+from shared.settings import VAR_DIR  # noqa: E402
 
 UPN_LETTERS = "ABCDEFGHJKLMNPQRTUVWXYZ"
 
@@ -707,6 +709,9 @@ async def post_all(partnership_events: Iterator[list[dict[str, Any]]], url: str,
             for event in batch:
                 body = json.dumps(event, separators=(",", ":")).encode()
                 r = await client.post(url, content=body, headers=webhook_headers(secret, event["id"], body))
+                if r.status_code == 401:
+                    raise SystemExit(f"{url} refused the signature (401): the secret is not the one the reporting "
+                                     "service runs with (make run's is var/webhook-secret).")
                 r.raise_for_status()
                 sent += 1
     return sent
@@ -723,6 +728,21 @@ def batches(gen: Generator, size: int) -> Iterator[list[dict[str, Any]]]:
         yield out
 
 
+def webhook_secret(secret_file: Path) -> str:
+    """The secret the running services sign events with: the environment's, else make run's file."""
+    if os.environ.get("REPORTING_WEBHOOK_SECRET"):
+        return os.environ["REPORTING_WEBHOOK_SECRET"]
+    try:
+        secret = secret_file.read_text().strip()
+    except FileNotFoundError:
+        raise SystemExit(f"No webhook secret: {secret_file} does not exist. Start the services once with "
+                         "`make run` (it writes var/webhook-secret), or set REPORTING_WEBHOOK_SECRET to the "
+                         "reporting service's secret, or pass --secret-file.") from None
+    if not secret:
+        raise SystemExit(f"No webhook secret: {secret_file} is empty.")
+    return secret
+
+
 def main(argv: list[str] | None = None) -> int:
     from tqdm import tqdm
 
@@ -737,7 +757,11 @@ def main(argv: list[str] | None = None) -> int:
     target.add_argument("--database-url", help="apply in-process to this reporting database (migrated)")
     target.add_argument("--post", metavar="URL", help="POST signed events to this /v1/events URL")
     target.add_argument("--jsonl", metavar="FILE", help="write the events as JSON lines")
+    parser.add_argument("--secret-file", type=Path, default=VAR_DIR / "webhook-secret",
+                        help="with --post: the services' webhook secret (default: make run's var/webhook-secret; "
+                             "REPORTING_WEBHOOK_SECRET wins when set)")
     args = parser.parse_args(argv)
+    secret = webhook_secret(args.secret_file) if args.post else ""
 
     gen = Generator(args.seed, args.children, args.start, args.end, args.la_code)
     with tqdm(total=args.children, unit="child", desc="synthetic partnership") as bar:
@@ -745,7 +769,6 @@ def main(argv: list[str] | None = None) -> int:
         if args.database_url:
             n = asyncio.run(apply_in_process(batches(gen, args.batch), args.database_url))
         elif args.post:
-            secret = os.environ.get("REPORTING_WEBHOOK_SECRET", "dev-only-webhook-secret")
             n = asyncio.run(post_all(batches(gen, args.batch), args.post, secret))
         else:
             n = 0

@@ -128,15 +128,12 @@ def run() -> None:
 
 def _print_welcome() -> None:
     base = f"http://{host()}:{port('gateway')}"
-    lines = [f"\nNeglect backbone is starting. API docs: {base}/docs"]
+    lines = [f"\nNeglect backbone is starting. API docs: {base}/docs (offline), {base}/redoc"]
     if DEMO_CLIENTS_FILE.exists():
         clients = json.loads(DEMO_CLIENTS_FILE.read_text())
-        first = next(c for c in clients if "referral:read" in c["scopes"])
         lines += [
-            f"Demo client credentials: {_shown(DEMO_CLIENTS_FILE)}",
-            "Get a token:",
-            f"  curl -s -u '{first['client_id']}:{first['client_secret']}' -d grant_type=client_credentials {base}/oauth/token",
-            "Then: curl -H \"Authorization: Bearer $TOKEN\" " + base + "/v1/children",
+            f"Demo clients ({', '.join(c['client_id'] for c in clients)}): {_shown(DEMO_CLIENTS_FILE)}",
+            'A first call, copy-paste safe: README.md, "A first call"; then docs/integrators.md.',
         ]
     print("\n".join(lines) + "\nCtrl-C stops everything.\n", flush=True)  # noqa: T201
 

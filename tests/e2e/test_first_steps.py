@@ -152,3 +152,18 @@ async def test_the_demo_partnership_reports_out_of_the_box(demo: Demo) -> None:
         rates = [m for m in body["metrics"] if m["unit"] == "rate_per_10000" and m["available"]]
         assert rates
         assert all(m["total"]["denominator"] in (52400, "c") for m in rates), rates[:1]
+
+
+async def test_synthetic_data_posts_with_make_runs_secret_and_says_when_there_is_none(demo: Demo) -> None:
+    events = f"http://127.0.0.1:{demo.ports['reporting']}/v1/events"
+    command = [sys.executable, str(ROOT / "scripts" / "synthetic.py"), "--children", "3", "--seed", "5", "--post", events]
+    env = {k: v for k, v in os.environ.items() if k != "REPORTING_WEBHOOK_SECRET"}
+    posted = await asyncio.to_thread(subprocess.run, command, capture_output=True, text=True, timeout=120,
+                                     env=env | {"NEGLECT_VAR_DIR": str(demo.home / "var")})
+    assert posted.returncode == 0, posted.stderr[-2000:]
+    assert "for 3 children" in posted.stdout
+    nowhere = await asyncio.to_thread(subprocess.run, command, capture_output=True, text=True, timeout=120,
+                                      env=env | {"NEGLECT_VAR_DIR": str(demo.home / "no-var")})
+    assert nowhere.returncode == 1
+    assert "No webhook secret" in nowhere.stderr
+    assert "make run" in nowhere.stderr
