@@ -167,3 +167,19 @@ async def test_synthetic_data_posts_with_make_runs_secret_and_says_when_there_is
     assert nowhere.returncode == 1
     assert "No webhook secret" in nowhere.stderr
     assert "make run" in nowhere.stderr
+
+
+async def test_the_integrators_guide_runs_as_written(demo: Demo) -> None:
+    text = (ROOT / "docs" / "integrators.md").read_text()
+    script = "\n".join(re.findall(r"```sh\n(.*?)```", text, re.S)).replace("http://127.0.0.1:8000", demo.gateway)
+    done = await bash(script, demo.home)
+    assert done.returncode == 0, done.stderr + done.stdout
+    out = done.stdout
+    assert re.search(r"^child: [0-9a-f-]{36}$", out, re.M), out
+    assert "referral: HTTP 201" in out
+    assert "decision: HTTP 200" in out
+    # The school is told the outcome of its own referral.
+    assert "outcome: level 3, s17_assessment" in out
+    assert "without If-Match: HTTP 428" in out
+    assert "with an old version: HTTP 412" in out
+    assert "with the current version: HTTP 200" in out
