@@ -148,6 +148,10 @@ async def test_a_referrer_involvement_from_before_grants_nothing(
         await session.commit()
     for path in record_reads(record):
         assert_problem(await referral.get(path, headers=record.school.headers()), 404)
+    # Nor is it listed to those who see the record: it would name the referrer to every reader.
+    listed = await referral.get(record.url("/involvements"), headers=record.csc.headers())
+    assert listed.status_code == 200, listed.text
+    assert REFERRER_ROLE not in [i["role"] for i in listed.json()["items"]]
     # And no new one can be made.
     r = await referral.post(record.url("/involvements"), headers=record.csc.headers(), json={
         "agency_id": str(record.school.id), "role": REFERRER_ROLE, "start_date": days_ago(1)})

@@ -18,6 +18,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import SelectOfScalar
 
 from services.referral.models import (
+    REFERRER_ROLE,
     Agency,
     Child,
     Household,
@@ -172,6 +173,7 @@ class InvolvementQueries(ScopedQueries):
     async def involvement(self, who: Principal, involvement_id: uuid.UUID, *, for_update: bool = False) -> Involvement | None:
         stmt = select(Involvement).where(
             Involvement.id == involvement_id,
+            Involvement.role != REFERRER_ROLE,
             col(Involvement.child_id).in_(self.visible_ids(who)),
         )
         if for_update:
@@ -181,8 +183,11 @@ class InvolvementQueries(ScopedQueries):
     async def involvements_page(
         self, who: Principal, child_id: uuid.UUID, page: PageParams, *, active_only: bool
     ) -> tuple[Sequence[Involvement], str | None]:
+        # Involvements with the role `referrer`, which earlier versions made for every referral,
+        # are not shown: they grant nothing and would name a referrer to every reader of the record.
         stmt = select(Involvement).where(
             Involvement.child_id == child_id,
+            Involvement.role != REFERRER_ROLE,
             col(Involvement.child_id).in_(self.visible_ids(who)),
         )
         if active_only:
