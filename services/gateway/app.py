@@ -20,7 +20,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from services.gateway.api import clients, docs, keys, oauth
-from services.gateway.domain.ratelimit import RateLimiter, TokenEndpointLimits
+from services.gateway.domain.ratelimit import LimitStore, RequestLimit, TokenEndpointLimits
 from services.gateway.domain.routing import service_for
 from services.gateway.forwarder import Forwarder, UpstreamPool
 from services.gateway.openapi_merge import OpenAPICatalog
@@ -94,7 +94,11 @@ def create_app(settings: GatewaySettings | None = None, *, upstreams: Mapping[st
     api.state.signer = signer
     api.state.verifier = verifier
     api.state.upstreams = pool
-    api.state.token_limits = TokenEndpointLimits(settings.token_rate_limit_per_client,
+    # Counts in this process's memory, or in Redis shared by every replica (domain/ratelimit.py).
+    limit_store = LimitStore.from_url(settings.rate_limit_storage, key_prefix=settings.rate_limit_key_prefix,
+                                      storage_timeout=settings.rate_limit_storage_timeout)
+    api.state.limit_store = limit_store
+    api.state.token_limits = TokenEndpointLimits(limit_store, settings.token_rate_limit_per_client,
                                                  settings.token_rate_limit_per_address)
     install_problem_handlers(api)
     api.include_router(oauth.router)
@@ -112,7 +116,8 @@ def create_app(settings: GatewaySettings | None = None, *, upstreams: Mapping[st
     )
 
     own: ASGIApp = BodyGuardMiddleware(api, max_bytes=settings.max_body_bytes, form_paths=FORM_PATHS)
-    limiter = RateLimiter(settings.rate_limit_per_minute) if settings.rate_limit_per_minute else None
+    limiter = (RequestLimit(limit_store, "client", settings.rate_limit_per_minute, on_failure="open")
+               if settings.rate_limit_per_minute else None)
     # The forwarder limits /v1 bodies itself while streaming them (the shared guard would
     # hold a chunked body whole) and leaves content types to each service (415 there).
     stack: ASGIApp = Forwarder(own, pool, verifier, service_for,

@@ -22,7 +22,7 @@ import aiohttp
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from yarl import URL
 
-from services.gateway.domain.ratelimit import RateLimiter
+from services.gateway.domain.ratelimit import RequestLimit
 from shared.context import current_request_id, current_traceparent
 from shared.errors import (
     BadGateway,
@@ -205,7 +205,7 @@ class Forwarder:
         route_for: Callable[[str], str | None],
         *,
         max_body_bytes: int,
-        limiter: RateLimiter | None = None,
+        limiter: RequestLimit | None = None,
     ) -> None:
         self.app = app
         self.pool = pool
@@ -262,7 +262,7 @@ class Forwarder:
         principal = await self.verifier.verify(token.strip())
         scope.setdefault("state", {})["principal"] = principal
         if self.limiter is not None:
-            wait = self.limiter.take(principal.client_id)
+            wait = await self.limiter.take(principal.client_id)
             if wait > 0:
                 error = TooManyRequests("This client has used up its requests for now; retry after the time given.")
                 error.headers["Retry-After"] = str(max(1, int(wait + 0.999)))

@@ -33,6 +33,13 @@ class GatewaySettings(ServiceSettings):
     #: Token requests per minute per source address (the peer the server sees: behind a proxy, run
     #: uvicorn with --proxy-headers and --forwarded-allow-ips set to it); 0 switches it off.
     token_rate_limit_per_address: int = Field(default=120, ge=0)
+    #: Where the rate limit counts live: empty for this process's memory (each replica counts
+    #: alone), or a redis:// / rediss:// URL shared by every replica (docs/deployment.md).
+    rate_limit_storage: str = ""
+    #: Prefix of every key the gateway writes in that Redis (several deployments may share one).
+    rate_limit_key_prefix: str = "neglect-gateway"
+    #: Longest wait for Redis per request; past it /v1 fails open and the token endpoint counts locally.
+    rate_limit_storage_timeout: float = Field(default=0.25, gt=0, le=5)
     #: How long the combined OpenAPI document reuses a service's document.
     openapi_cache_seconds: float = Field(default=60.0, ge=0)
 
@@ -41,6 +48,8 @@ class GatewaySettings(ServiceSettings):
         # The services refuse tokens that live longer than their token_max_lifetime_seconds.
         if self.token_ttl_seconds > self.token_max_lifetime_seconds:
             raise ValueError("token_ttl_seconds must not exceed token_max_lifetime_seconds")
+        if self.rate_limit_storage and not self.rate_limit_storage.startswith(("redis://", "rediss://", "memory://")):
+            raise ValueError("rate_limit_storage must be empty or a redis:// or rediss:// URL")
         return self
 
     def upstream_urls(self) -> dict[str, str]:

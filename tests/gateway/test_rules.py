@@ -13,7 +13,7 @@ from services.gateway.domain.credentials import (
     verify_secret,
 )
 from services.gateway.domain.errors import InvalidScope
-from services.gateway.domain.ratelimit import RateLimiter
+from services.gateway.domain.ratelimit import LimitStore, RequestLimit
 from services.gateway.domain.routing import service_for
 from services.gateway.forwarder import end_to_end
 from services.gateway.openapi_merge import merge_documents
@@ -54,16 +54,16 @@ def test_scope_beyond_the_client_is_refused_without_echoing_it() -> None:
     assert caught.value.extra == {"error": "invalid_scope"}
 
 
-def test_rate_limiter_refills_over_the_minute() -> None:
-    now = [1000.0]
-    limiter = RateLimiter(3, clock=lambda: now[0])
-    assert [limiter.take("a") for _ in range(3)] == [0.0, 0.0, 0.0]
-    wait = limiter.take("a")
-    assert wait == pytest.approx(20.0)
-    assert limiter.take("b") == 0.0  # per client
-    now[0] += 20.0
-    assert limiter.take("a") == 0.0
-    assert limiter.take("a") > 0
+async def test_request_limit_counts_per_key_in_memory() -> None:
+    store = LimitStore()
+    limit = RequestLimit(store, "client", 3, on_failure="open")
+    assert [await limit.take("a") for _ in range(3)] == [0.0, 0.0, 0.0]
+    wait = await limit.take("a")
+    assert 1.0 <= wait <= 60.0
+    assert await limit.take("b") == 0.0  # per key
+    other = RequestLimit(store, "token-client", 3, on_failure="local")
+    assert await other.take("a") == 0.0  # per limit: the same key elsewhere counts apart
+    assert store.failed_open == store.fell_back == 0
 
 
 @pytest.mark.parametrize(("path", "service"), [

@@ -105,10 +105,10 @@ async def issue_token(request: Request, response: Response, tokens: TokenIssuerD
     client id, failed ones included (429 with `Retry-After`)."""
     limits: TokenEndpointLimits = request.app.state.token_limits
     # Before anything else, the slow secret check above all: guessing is turned away cheaply.
-    limits.admit_address(request.client.host if request.client else None)
+    await limits.admit_address(request.client.host if request.client else None)
     form = _form(await request.body())
     client_id, secret = _credentials(request.headers.get("authorization"), form)
-    limits.admit_client(client_id)
+    await limits.admit_client(client_id)
     issued = await tokens.client_credentials(form.get("grant_type"), client_id, secret, form.get("scope"),
                                              form.get("acting_user"))
     # RFC 6749 §5.1: responses carrying tokens must not be cached.

@@ -1,49 +1,128 @@
-"""Requests per client per minute: a token bucket per client, in this process's memory.
+"""Request limits: per client on ``/v1``, per source address and per client id on the token endpoint.
 
-Each gateway process counts on its own; with N replicas a client gets up to
-N times the limit. Good enough to stop a runaway partner system.
+Counted with the sliding window counter of the ``limits`` library (a minute's window, the
+previous minute weighted by how much of it still overlaps). Where the counts live:
+
+- by default, this process's memory: each gateway replica counts on its own, so with N
+  replicas a client gets up to N times the limit (fine for one replica, or to stop a
+  runaway partner system);
+- with ``GATEWAY_RATE_LIMIT_STORAGE=redis://...``, Redis: every replica counts against the
+  same numbers, so the limit holds exactly however many replicas run.
+
+When Redis fails (down, or slower than ``storage_timeout``), each limit does what it was
+made to do, never waits and never answers 500:
+
+- ``/v1`` **fails open**: the request goes ahead uncounted. A partner's casework must not
+  stop because a counter is unreachable; every such request is counted in
+  :attr:`LimitStore.failed_open` and logged (at most once per ``LOG_EVERY_SECONDS``).
+- the token endpoint **falls back to this replica's memory** (:attr:`LimitStore.fell_back`):
+  guessing secrets stays limited, per replica, while Redis is away. Never unlimited.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import time
-from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Literal
+
+from limits import RateLimitItem, RateLimitItemPerMinute
+from limits.aio.storage import MemoryStorage, Storage
+from limits.aio.strategies import SlidingWindowCounterRateLimiter
+from limits.storage import storage_from_string
 
 from services.gateway.domain.errors import TokenRequestsLimited
 
+log = logging.getLogger("gateway.ratelimit")
+LOG_EVERY_SECONDS = 30.0
+#: URL schemes GATEWAY_RATE_LIMIT_STORAGE accepts (besides empty: this process's memory).
+SHARED_SCHEMES = ("redis://", "rediss://")
 
-class RateLimiter:
-    #: Above this many tracked clients, full buckets are forgotten (they carry no state).
-    max_tracked = 10_000
+OnFailure = Literal["open", "local"]
 
-    def __init__(self, per_minute: int, clock: Callable[[], float] = time.monotonic) -> None:
+
+class StorageUnavailable(Exception):
+    """The shared storage did not answer in time, or answered with an error."""
+
+
+@dataclass
+class LimitStore:
+    """Where the counts live: ``shared`` (Redis) if configured, and always this process's memory."""
+
+    shared: Storage | None = None
+    storage_timeout: float = 0.25
+    local: Storage = field(default_factory=MemoryStorage)
+    #: Requests let through uncounted because the shared storage failed (``/v1``).
+    failed_open: int = 0
+    #: Requests counted in this replica's memory because the shared storage failed (token endpoint).
+    fell_back: int = 0
+    _logged_at: float = field(default=-LOG_EVERY_SECONDS, repr=False)
+
+    @classmethod
+    def from_url(cls, url: str, *, key_prefix: str, storage_timeout: float) -> LimitStore:
+        """``url`` empty or ``memory://``: this process only; ``redis://`` or ``rediss://``: shared."""
+        if not url or url == "memory://":
+            return cls(storage_timeout=storage_timeout)
+        if not url.startswith(SHARED_SCHEMES):
+            raise ValueError(f"the rate limit storage must be a {' or '.join(SHARED_SCHEMES)} URL")
+        timeout = max(storage_timeout, 0.05)
+        shared = storage_from_string(f"async+{url}", key_prefix=key_prefix, wrap_exceptions=True,
+                                     connect_timeout=timeout, stream_timeout=timeout)
+        if not isinstance(shared, Storage):  # pragma: no cover - async+ always gives an async storage
+            raise TypeError("expected an async storage")
+        return cls(shared=shared, storage_timeout=storage_timeout)
+
+    @property
+    def is_shared(self) -> bool:
+        return self.shared is not None
+
+    def _note_failure(self, what: str, exc: BaseException) -> None:
+        now = time.monotonic()
+        if now - self._logged_at >= LOG_EVERY_SECONDS:
+            self._logged_at = now
+            log.warning("rate limit storage unavailable", extra={
+                "action": what, "error_type": type(exc).__name__,
+                "failed_open": self.failed_open, "fell_back": self.fell_back,
+            })
+
+    async def take(self, item: RateLimitItem, key: tuple[str, ...], on_failure: OnFailure) -> float:
+        """Spend one request of ``key``'s allowance: 0 when it may go ahead, else seconds to wait."""
+        if self.shared is None:
+            return await _take(self.local, item, key)
+        try:
+            return await asyncio.wait_for(_take(self.shared, item, key), timeout=self.storage_timeout)
+        except Exception as exc:  # the storage's errors, timeouts, refused connections alike
+            if on_failure == "open":
+                self.failed_open += 1
+                self._note_failure("failed open", exc)
+                return 0.0
+            self.fell_back += 1
+            self._note_failure("counted in this replica", exc)
+            return await _take(self.local, item, key)
+
+
+async def _take(storage: Storage, item: RateLimitItem, key: tuple[str, ...]) -> float:
+    limiter = SlidingWindowCounterRateLimiter(storage)
+    if await limiter.hit(item, *key):
+        return 0.0
+    reset_at, _ = await limiter.get_window_stats(item, *key)
+    return max(1.0, reset_at - time.time())
+
+
+class RequestLimit:
+    """One limit: ``per_minute`` requests per key in the namespace ``name``."""
+
+    def __init__(self, store: LimitStore, name: str, per_minute: int, on_failure: OnFailure) -> None:
         if per_minute <= 0:
-            raise ValueError("per_minute must be positive; leave the limiter out to switch it off")
-        self.capacity = float(per_minute)
-        self.refill_per_second = per_minute / 60.0
-        self.clock = clock
-        self._buckets: dict[str, tuple[float, float]] = {}
+            raise ValueError("per_minute must be positive; leave the limit out to switch it off")
+        self.store = store
+        self.item = RateLimitItemPerMinute(per_minute, namespace="gw")
+        self.name = name
+        self.on_failure: OnFailure = on_failure
 
-    def take(self, client: str) -> float:
-        """Spend one request of ``client``'s allowance.
-
-        Returns 0 when the request may go ahead, otherwise the seconds until it could.
-        """
-        now = self.clock()
-        tokens, last = self._buckets.get(client, (self.capacity, now))
-        tokens = min(self.capacity, tokens + (now - last) * self.refill_per_second)
-        if tokens >= 1.0:
-            self._buckets[client] = (tokens - 1.0, now)
-            if len(self._buckets) > self.max_tracked:
-                self._forget_full(now)
-            return 0.0
-        self._buckets[client] = (tokens, now)
-        return (1.0 - tokens) / self.refill_per_second
-
-    def _forget_full(self, now: float) -> None:
-        for client, (tokens, last) in list(self._buckets.items()):
-            if tokens + (now - last) * self.refill_per_second >= self.capacity:
-                del self._buckets[client]
+    async def take(self, key: str) -> float:
+        return await self.store.take(self.item, (self.name, key), self.on_failure)
 
 
 class TokenEndpointLimits:
@@ -53,21 +132,22 @@ class TokenEndpointLimits:
     address is counted first and a request it refuses does not spend the client's allowance,
     so one noisy address cannot drain a client id for the others. Someone who knows a client
     id can still use up that client's allowance from many addresses: the limit is set well
-    above what a client needs (tokens last 15 minutes).
+    above what a client needs (tokens last 15 minutes). If the shared storage fails, both
+    limits are counted in this replica's memory instead.
     """
 
-    def __init__(self, per_client: int, per_address: int, clock: Callable[[], float] = time.monotonic) -> None:
-        self.by_client = RateLimiter(per_client, clock) if per_client else None
-        self.by_address = RateLimiter(per_address, clock) if per_address else None
+    def __init__(self, store: LimitStore, per_client: int, per_address: int) -> None:
+        self.by_client = RequestLimit(store, "token-client", per_client, "local") if per_client else None
+        self.by_address = RequestLimit(store, "token-address", per_address, "local") if per_address else None
 
-    def admit_address(self, address: str | None) -> None:
+    async def admit_address(self, address: str | None) -> None:
         if self.by_address is not None and address:
-            wait = self.by_address.take(address)
+            wait = await self.by_address.take(address)
             if wait > 0:
                 raise TokenRequestsLimited("Too many token requests from this address; retry after the time given.", wait)
 
-    def admit_client(self, client_id: str) -> None:
+    async def admit_client(self, client_id: str) -> None:
         if self.by_client is not None:
-            wait = self.by_client.take(client_id)
+            wait = await self.by_client.take(client_id)
             if wait > 0:
                 raise TokenRequestsLimited("Too many token requests for this client; retry after the time given.", wait)
