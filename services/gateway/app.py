@@ -25,13 +25,14 @@ from services.gateway.domain.routing import service_for
 from services.gateway.forwarder import Forwarder, UpstreamPool
 from services.gateway.openapi_merge import OpenAPICatalog
 from services.gateway.settings import GatewaySettings
+from services.gateway.signing import load_signer
 from shared.audit_api import audit_router
 from shared.db import Database
 from shared.errors import install_problem_handlers
 from shared.logs import configure_logging
 from shared.middleware import BodyGuardMiddleware, RequestContextMiddleware
 from shared.service import health, install_openapi
-from shared.tokens import TokenVerifier, load_or_create_signer
+from shared.tokens import TokenVerifier
 
 TAGS = [
     {"name": "oauth", "description": "Access tokens for partner systems and the keys that verify them."},
@@ -76,7 +77,7 @@ def create_app(settings: GatewaySettings | None = None, *, upstreams: Mapping[st
     """``upstreams`` maps referral, assessment and reporting to base URLs (default: from settings)."""
     settings = settings or GatewaySettings()
     configure_logging(settings.log_level)
-    signer = load_or_create_signer(settings.key_dir)
+    signer = load_signer(settings)  # refuses to start in production without a mounted key
     # The gateway trusts only its own keys; the services verify the same tokens again.
     verifier = TokenVerifier(issuer=settings.token_issuer, audience=settings.token_audience,
                              algorithms=settings.token_algorithms, jwks=signer.jwks(),

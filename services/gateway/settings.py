@@ -15,8 +15,11 @@ class GatewaySettings(ServiceSettings):
     referral_url: str = "http://127.0.0.1:8001"
     assessment_url: str = "http://127.0.0.1:8002"
     reporting_url: str = "http://127.0.0.1:8003"
-    #: Signing keys (PEM); created on first start. Never commit them.
+    #: Signing keys (PEM) for development; created on first start. Never commit them.
     key_dir: Path = VAR_DIR / "keys"
+    #: Production: a mounted ES256 private key (PEM), or a directory of them for rotation (the
+    #: name sorting last signs, all are published). Read only; required when environment=prod.
+    signing_key_file: Path | None = None
     token_ttl_seconds: int = Field(default=900, ge=60, le=86_400)
     upstream_connect_timeout: float = Field(default=2.0, gt=0)
     #: Longest wait for the next bytes of an upstream response (not for the whole response).
