@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import hashlib
 import hmac
 import json
@@ -196,20 +197,26 @@ class OutboxRelay:
         self.batch_size = batch_size
         self.clock = clock
         self.owner = owner or f"relay-{uuid.uuid4().hex[:12]}"
+        #: Deliveries leased by this relay and not yet recorded or given back.
+        self.held: set[uuid.UUID] = set()
+        self._stopping = asyncio.Event()
 
     async def run_once(self) -> int:
         """Send one batch of due deliveries; returns how many were attempted."""
         claimed, deadline = await self.claim()
+        self.held.update(c.delivery_id for c in claimed)
         # Stop with time to spare: a send may take a while, and past the deadline another
         # relay may claim the row (a duplicate the consumer would ignore, but a waste).
+        # Stopping (shutdown) gives the rest of the batch back at once too.
         stop_at = deadline - self.lease / 4
         sent = 0
         for index, item in enumerate(claimed):
-            if self.clock() >= stop_at:
+            if self.clock() >= stop_at or self._stopping.is_set():
                 await self.release([c.delivery_id for c in claimed[index:]])
                 break
             outcome = await self.send(item)
             await self.record(item, outcome)
+            self.held.discard(item.delivery_id)
             sent += 1
         return sent
 
@@ -251,6 +258,7 @@ class OutboxRelay:
 
     async def release(self, delivery_ids: list[uuid.UUID]) -> None:
         """Give back leases this relay will not use (due again at once for any relay)."""
+        self.held.difference_update(delivery_ids)
         async with self.db.sessions() as session:
             await session.exec(
                 update(OutboxDelivery)
@@ -316,7 +324,8 @@ class OutboxRelay:
             delivery.next_attempt_at = now + timedelta(seconds=backoff_seconds(tries, self.backoff_cap))
 
     async def run_forever(self, interval: float) -> None:
-        while True:
+        """Relay until :meth:`shutdown`."""
+        while not self._stopping.is_set():
             try:
                 sent = await self.run_once()
             except asyncio.CancelledError:
@@ -325,7 +334,29 @@ class OutboxRelay:
                 log.warning("relay batch failed", extra={"error_type": type(exc).__name__})
                 sent = 0
             if sent == 0:
-                await asyncio.sleep(interval)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stopping.wait(), interval)
+
+    async def shutdown(self, task: asyncio.Task[None], grace_seconds: float) -> None:
+        """Stop relaying (SIGTERM): the send under way may finish and be recorded, within
+        ``grace_seconds``; then every lease still held is given back, so another replica
+        sends those deliveries at once instead of when the lease runs out.
+
+        A send cut short may have reached the subscriber: it is sent again by the next
+        relay, and the consumer ignores the repeat (same ``webhook-id``).
+        """
+        self._stopping.set()
+        with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+            await asyncio.wait_for(asyncio.shield(task), grace_seconds)
+        if not task.done():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        if self.held:
+            try:
+                await self.release(sorted(self.held))
+            except Exception as exc:  # the database is gone too: the leases run out instead
+                log.warning("relay could not give back its leases", extra={"error_type": type(exc).__name__})
 
 
 # --- Consuming -------------------------------------------------------------------

@@ -78,7 +78,7 @@ def build_service_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if on_startup is not None:
             await on_startup(app)
-        relay_task = None
+        relay, relay_task = None, None
         client = httpx.AsyncClient(timeout=httpx.Timeout(5.0, connect=2.0))
         if settings.relay_enabled and settings.outbox_subscribers:
             relay = OutboxRelay(app.state.db, settings.webhook_secret, client,
@@ -91,10 +91,10 @@ def build_service_app(
         try:
             yield
         finally:
-            if relay_task is not None:
-                relay_task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await relay_task
+            # Shutdown (SIGTERM: uvicorn has stopped accepting and finished in-flight requests):
+            # the relay finishes its send under way and gives back its other leases.
+            if relay is not None and relay_task is not None:
+                await relay.shutdown(relay_task, grace_seconds=5.0)
             await client.aclose()
             await app.state.db.dispose()
 
