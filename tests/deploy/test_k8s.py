@@ -32,6 +32,8 @@ APP_SERVICES: dict[str, int] = {
     "reporting": 8003,
 }
 PREFIXES = {name: f"{name.upper()}_" for name in APP_SERVICES}
+# Not the project's: Redis for the gateway's rate limits, and its port.
+INFRA: dict[str, int] = {"gateway-redis": 6379}
 CLUSTER_SCOPED_KINDS = {"Namespace", "ClusterRole", "ClusterRoleBinding", "PersistentVolume"}
 # uvicorn's app argument, e.g. services.referral.app:create_app
 _APP_MODULE = re.compile(r"^services\.(?P<name>[a-z_]+)\.app:create_app$")
@@ -138,8 +140,8 @@ def test_no_secret_values_in_the_repository() -> None:
 
 
 def test_one_deployment_service_and_migration_job_per_app_service() -> None:
-    assert set(by_name("Deployment")) == set(APP_SERVICES)
-    assert set(by_name("Service")) == set(APP_SERVICES)
+    assert set(by_name("Deployment")) == set(APP_SERVICES) | set(INFRA)
+    assert set(by_name("Service")) == set(APP_SERVICES) | set(INFRA)
     jobs = {service_of_job(job): name for name, job in by_name("Job").items()}
     assert jobs == {name: f"migrate-{name}" for name in APP_SERVICES}
 
@@ -159,7 +161,8 @@ def test_deployment_runs_its_own_service_module(name: str) -> None:
 
 
 def test_every_container_uses_the_project_image() -> None:
-    images = {c["image"] for _, pod in workloads() for c in containers(pod)}
+    infra = {f"Deployment/{name}" for name in INFRA}
+    images = {c["image"] for where, pod in workloads() if where not in infra for c in containers(pod)}
     assert len(images) == 1, f"all services share one image, found {sorted(images)}"
     (image,) = images
     assert ":" in image, f"pin a tag: {image}"
@@ -276,7 +279,7 @@ def test_service_selectors_match_exactly_one_deployment() -> None:
             assert target in {p.get("name") for p in ports} | {p["containerPort"] for p in ports}, (
                 f"Service/{name} targets port {target}, which the container does not expose"
             )
-            assert port["port"] == APP_SERVICES[name], f"Service/{name} must listen on the dev port"
+            assert port["port"] == {**APP_SERVICES, **INFRA}[name], f"Service/{name} must listen on the dev port"
 
 
 def _env(container: Doc) -> tuple[list[Doc], list[Doc]]:
@@ -306,7 +309,7 @@ def test_settings_use_the_service_prefix(name: str) -> None:
     assert {prefix + "DATABASE_URL", prefix + "WEBHOOK_SECRET"} <= names
     if name == "gateway":
         assert {f"{prefix}{s}_URL" for s in ("REFERRAL", "ASSESSMENT", "REPORTING")} <= names
-        assert prefix + "KEY_DIR" in names
+        assert {prefix + "SIGNING_KEY_FILE", prefix + "RATE_LIMIT_STORAGE"} <= names
     else:
         assert prefix + "OUTBOX_SUBSCRIBERS" in names
 
