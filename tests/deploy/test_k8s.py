@@ -376,6 +376,221 @@ def test_readme_gives_the_apply_order_of_every_file() -> None:
         assert path in readme, f"README.md never says when to apply {path}"
 
 
+# --- more than one replica: scaling, disruption, shutdown, keys, rate limits ------
+
+
+@pytest.mark.parametrize("name", APP_SERVICES)
+def test_every_service_has_an_autoscaler_of_two_replicas_at_least(name: str) -> None:
+    (hpa,) = [h for h in of_kind("HorizontalPodAutoscaler")
+              if h["spec"]["scaleTargetRef"] == {"apiVersion": "apps/v1", "kind": "Deployment", "name": name}]
+    assert hpa["apiVersion"] == "autoscaling/v2"
+    assert 2 <= hpa["spec"]["minReplicas"] < hpa["spec"]["maxReplicas"]
+    assert hpa["spec"]["metrics"], f"HPA/{hpa['metadata']['name']} scales on nothing"
+    # The autoscaler owns the count: a replicas field would reset it on every apply.
+    assert "replicas" not in by_name("Deployment")[name]["spec"]
+
+
+@pytest.mark.parametrize("name", APP_SERVICES)
+def test_every_service_has_a_disruption_budget_that_still_lets_nodes_drain(name: str) -> None:
+    pod_labels = by_name("Deployment")[name]["spec"]["template"]["metadata"]["labels"]
+    budgets = [b for b in of_kind("PodDisruptionBudget")
+               if label_matches(b["spec"]["selector"]["matchLabels"], pod_labels)]
+    assert len(budgets) == 1, f"Deployment/{name} is covered by {len(budgets)} PodDisruptionBudgets"
+    (budget,) = budgets
+    assert budget["apiVersion"] == "policy/v1"
+    (hpa,) = [h for h in of_kind("HorizontalPodAutoscaler") if h["spec"]["scaleTargetRef"]["name"] == name]
+    # At least one pod stays up, and one may always go (or a drain would hang).
+    assert 1 <= budget["spec"]["minAvailable"] < hpa["spec"]["minReplicas"]
+
+
+def test_the_rate_limit_redis_is_one_pod_and_not_autoscaled() -> None:
+    (redis,) = [by_name("Deployment")[name] for name in INFRA]
+    assert redis["spec"]["replicas"] == 1  # the counts must live in one place
+    assert not [h for h in of_kind("HorizontalPodAutoscaler") if h["spec"]["scaleTargetRef"]["name"] in INFRA]
+    (container,) = redis["spec"]["template"]["spec"]["containers"]
+    assert ":" in container["image"]
+    assert not container["image"].endswith(":latest")
+    assert container.get("readinessProbe")
+    assert container.get("livenessProbe")
+    command = container["command"]
+    # Counters only: nothing written to disk.
+    assert command[command.index("--save") + 1] == ""
+    assert command[command.index("--appendonly") + 1] == "no"
+
+
+def test_every_pod_has_an_empty_dir_for_tmp() -> None:
+    for where, pod in workloads():
+        empty = {v["name"] for v in pod.get("volumes", []) if "emptyDir" in v}
+        for container in containers(pod):
+            mounts = {m["mountPath"]: m["name"] for m in container.get("volumeMounts", [])}
+            tmp = mounts.get("/tmp")  # noqa: S108 - a path inside the pod
+            assert tmp in empty, f"{where}/{container['name']}: /tmp is not an emptyDir"
+
+
+def _env_value(container: Doc, name: str) -> str:
+    (value,) = [e["value"] for e in container.get("env", []) if e["name"] == name]
+    return str(value)
+
+
+def test_the_gateway_signs_with_the_mounted_secret_in_production() -> None:
+    pod = by_name("Deployment")["gateway"]["spec"]["template"]["spec"]
+    (container,) = pod["containers"]
+    assert by_name("ConfigMap")["neglect-config"]["data"]["ENVIRONMENT"] == "prod"
+    key_path = _env_value(container, "GATEWAY_SIGNING_KEY_FILE")
+    (mount,) = [m for m in container["volumeMounts"] if m["mountPath"] == key_path]
+    assert mount.get("readOnly") is True
+    (volume,) = [v for v in pod["volumes"] if v["name"] == mount["name"]]
+    assert volume["secret"]["secretName"] == "gateway-signing-keys"
+
+
+def test_the_gateway_counts_rate_limits_in_the_cluster_redis() -> None:
+    (container,) = by_name("Deployment")["gateway"]["spec"]["template"]["spec"]["containers"]
+    match = re.fullmatch(r"redis://(?P<host>[a-z0-9-]+):(?P<port>\d+)/\d+",
+                         _env_value(container, "GATEWAY_RATE_LIMIT_STORAGE"))
+    assert match, "GATEWAY_RATE_LIMIT_STORAGE must be a redis:// URL with host and port"
+    service = by_name("Service")[match["host"]]
+    assert int(match["port"]) in {p["port"] for p in service["spec"]["ports"]}
+
+
+@pytest.mark.parametrize("name", APP_SERVICES)
+def test_shutdown_fits_in_the_grace_period(name: str) -> None:
+    """preStop sleep (endpoints drop the pod) + uvicorn's wait for requests in flight + the
+    relay's 5 s to finish a send must end before Kubernetes sends SIGKILL."""
+    pod = by_name("Deployment")[name]["spec"]["template"]["spec"]
+    (container,) = pod["containers"]
+    sleep = int(container["lifecycle"]["preStop"]["exec"]["command"][-1])
+    command = container["command"]
+    graceful = int(command[command.index("--timeout-graceful-shutdown") + 1])
+    assert sleep + graceful + 5 <= pod["terminationGracePeriodSeconds"]
+
+
+# --- network policies -------------------------------------------------------------
+
+DNS_PEER = {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
+            "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}}}
+
+
+def pods() -> dict[str, dict[str, str]]:
+    """Pod labels of every Deployment and Job, by the name they carry."""
+    found = {}
+    for kind in ("Deployment", "Job"):
+        for doc in of_kind(kind):
+            labels = doc["spec"]["template"]["metadata"]["labels"]
+            found[labels["app.kubernetes.io/name"]] = labels
+    return found
+
+
+def _selects(selector: Doc, labels: dict[str, str]) -> bool:
+    wanted = selector.get("matchLabels") or {}
+    assert not selector.get("matchExpressions"), "keep selectors to matchLabels"
+    return all(labels.get(k) == v for k, v in wanted.items())
+
+
+def _policies(labels: dict[str, str], direction: str) -> list[Doc]:
+    return [p for p in of_kind("NetworkPolicy")
+            if direction in p["spec"]["policyTypes"] and _selects(p["spec"]["podSelector"], labels)]
+
+
+def _port_ok(rule: Doc, port: int) -> bool:
+    return not rule.get("ports") or any(p.get("port") == port for p in rule["ports"])
+
+
+def _peer_is_pod(peer: Doc, labels: dict[str, str]) -> bool:
+    return set(peer) == {"podSelector"} and _selects(peer["podSelector"], labels)
+
+
+def allowed(src: str, dst: str, port: int) -> bool:
+    """Both ends' policies let ``src`` reach pod ``dst`` on ``port`` (same namespace)."""
+    labels = pods()
+    egress = any(
+        _port_ok(rule, port) and (not rule.get("to") or any(_peer_is_pod(p, labels[dst]) for p in rule["to"]))
+        for policy in _policies(labels[src], "Egress") for rule in policy["spec"].get("egress", [])
+    )
+    ingress = any(
+        _port_ok(rule, port) and (not rule.get("from") or any(_peer_is_pod(p, labels[src]) for p in rule["from"]))
+        for policy in _policies(labels[dst], "Ingress") for rule in policy["spec"].get("ingress", [])
+    )
+    return egress and ingress
+
+
+def reachable_addresses(src: str) -> set[tuple[str, int]]:
+    """(CIDR, port) outside the cluster that ``src`` may reach."""
+    found = set()
+    for policy in _policies(pods()[src], "Egress"):
+        for rule in policy["spec"].get("egress", []):
+            for peer in rule.get("to", []):
+                if "ipBlock" in peer:
+                    found |= {(peer["ipBlock"]["cidr"], p["port"]) for p in rule.get("ports", [])}
+    return found
+
+
+def configured_calls() -> set[tuple[str, str]]:
+    """(caller, callee) from the settings: every in-cluster URL a Deployment is given."""
+    config = " ".join(str(v) for cm in of_kind("ConfigMap") for v in (cm.get("data") or {}).values())
+    calls = set()
+    for name, deploy in by_name("Deployment").items():
+        (container,) = deploy["spec"]["template"]["spec"]["containers"]
+        text = " ".join(str(e.get("value", "")) for e in container.get("env", []))
+        if container.get("envFrom"):
+            text += " " + config
+        for host in re.findall(r"(?:https?|redis)://([a-z0-9-]+):\d+", text):
+            if host != name:  # the gateway's own JWKS URL: it trusts its own keys without a fetch
+                calls.add((name, host))
+    return calls
+
+
+def test_everything_is_denied_unless_allowed() -> None:
+    deny = by_name("NetworkPolicy")["default-deny"]["spec"]
+    assert deny["podSelector"] == {}
+    assert set(deny["policyTypes"]) == {"Ingress", "Egress"}
+    assert "ingress" not in deny
+    assert "egress" not in deny
+    for name, labels in pods().items():
+        assert _policies(labels, "Ingress"), f"{name} escapes the default deny"
+        assert _policies(labels, "Egress"), f"{name} escapes the default deny"
+
+
+def test_every_pod_may_reach_the_cluster_dns_and_nothing_else_outside_but_its_database() -> None:
+    for name, labels in pods().items():
+        peers = [peer for policy in _policies(labels, "Egress") for rule in policy["spec"].get("egress", [])
+                 for peer in rule.get("to", [{}])]
+        assert DNS_PEER in peers, f"{name} cannot resolve names"
+        for peer in peers:
+            assert peer == DNS_PEER or set(peer) == {"podSelector"} or set(peer) == {"ipBlock"}, (
+                f"{name}: egress to {peer}")
+            if "ipBlock" in peer:
+                assert peer["ipBlock"]["cidr"].endswith("/32"), f"{name}: a database is one address"
+
+
+def test_the_network_graph_is_exactly_what_the_settings_call_for() -> None:
+    deployments = by_name("Deployment")
+    ports = {**APP_SERVICES, **INFRA}
+    actual = {(src, dst) for src in pods() for dst in deployments if src != dst and allowed(src, dst, ports[dst])}
+    expected = configured_calls()
+    assert expected >= {("gateway", s) for s in APP_SERVICES if s != "gateway"}  # gateway -> services
+    assert actual == expected, f"allowed but not configured: {sorted(actual - expected)}; " \
+                               f"configured but blocked: {sorted(expected - actual)}"
+    # From outside the namespace only the gateway may be reached.
+    for name, labels in pods().items():
+        for policy in _policies(labels, "Ingress"):
+            for rule in policy["spec"].get("ingress", []):
+                opened = not rule.get("from") or any(set(p) != {"podSelector"} for p in rule["from"])
+                assert not opened or name == "gateway", f"{name} is reachable from outside"
+
+
+def test_each_service_and_its_migration_reach_their_own_database_only() -> None:
+    databases = {}
+    for name in APP_SERVICES:
+        service, job = reachable_addresses(name), reachable_addresses(f"migrate-{name}")
+        assert len(service) == 1, f"{name} reaches {sorted(service)}, not one database"
+        assert job == service, f"migrate-{name} reaches {sorted(job)}, not {name}'s database"
+        databases[name] = service
+    assert {port for found in databases.values() for _, port in found} == {5432}
+    assert len({cidr for found in databases.values() for cidr, _ in found}) == len(APP_SERVICES), (
+        "two services share a database address")
+    assert not reachable_addresses("gateway-redis")
+
+
 # --- optional: the official schemas ---------------------------------------------
 
 
