@@ -13,7 +13,7 @@ import pytest
 from services.gateway.app import create_app
 from services.gateway.settings import GatewaySettings
 from services.gateway.signing import SigningKeyMissing
-from shared.tokens import generate_private_pem
+from shared.tokens import TokenSigner, generate_private_pem
 from tests.gateway.conftest import GATEWAY, MakeGateway
 from tests.gateway.factories import make_client
 
@@ -80,6 +80,43 @@ async def test_a_single_key_file_signs(make_gateway: MakeGateway, tmp_path: Path
         jwks = (await client.get("/.well-known/jwks.json")).json()
     assert [k["kid"] for k in jwks["keys"]] == [_kid(token)]
     assert list(tmp_path.iterdir()) == [key]  # nothing written beside it
+
+
+async def test_a_next_key_is_published_and_accepted_but_does_not_sign(make_gateway: MakeGateway, tmp_path: Path) -> None:
+    """Rotation, step 1: every replica knows the next key before any replica signs with it."""
+    keys = _mount(tmp_path / "keys", "signing-2026-01.pem", "signing-2026-07.next.pem")
+    before = await make_gateway({}, signing_key_file=keys)
+    partner = await make_client(before)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=before), base_url=GATEWAY) as client:
+        token = await _token(client, partner.basic())
+        jwks = (await client.get("/.well-known/jwks.json")).json()
+    current, upcoming = (_thumbprint_of(keys / name) for name in ("signing-2026-01.pem", "signing-2026-07.next.pem"))
+    assert {k["kid"] for k in jwks["keys"]} == {current, upcoming}
+    assert _kid(token) == current
+
+    # Step 2: the next key, renamed, signs on a replica started later; the earlier replica accepts its tokens.
+    renamed = _mount(tmp_path / "renamed", "signing-2026-01.pem", "signing-2026-07.pem")
+    for name in ("signing-2026-01.pem", "signing-2026-07.pem"):
+        source = keys / (name if name.endswith("01.pem") else "signing-2026-07.next.pem")
+        (renamed / name).resolve().write_bytes(source.read_bytes())
+    after = await make_gateway({}, signing_key_file=renamed)
+    admin = await make_client(after, scopes=("admin",))
+    async with (httpx.AsyncClient(transport=httpx.ASGITransport(app=after), base_url=GATEWAY) as new,
+                httpx.AsyncClient(transport=httpx.ASGITransport(app=before), base_url=GATEWAY) as old):
+        rotated = await _token(new, admin.basic())
+        accepted = await old.get("/v1/clients", headers={"Authorization": f"Bearer {rotated}"})
+    assert _kid(rotated) == upcoming
+    assert accepted.status_code == 200, accepted.text
+
+
+def test_only_next_keys_cannot_sign(gateway_settings: Callable[..., GatewaySettings], tmp_path: Path) -> None:
+    keys = _mount(tmp_path / "keys", "signing-2026-07.next.pem")
+    with pytest.raises(SigningKeyMissing, match="never used to sign"):
+        create_app(gateway_settings(signing_key_file=keys), upstreams={})
+
+
+def _thumbprint_of(path: Path) -> str:
+    return TokenSigner([path.read_bytes()]).kid
 
 
 def _prod(gateway_settings: Callable[..., GatewaySettings], **overrides: object) -> GatewaySettings:
