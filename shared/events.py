@@ -199,7 +199,8 @@ class OutboxRelay:
         self.owner = owner or f"relay-{uuid.uuid4().hex[:12]}"
         #: Deliveries leased by this relay and not yet recorded or given back.
         self.held: set[uuid.UUID] = set()
-        self._stopping = asyncio.Event()
+        #: Set by :meth:`shutdown`: no new send starts after it.
+        self.stopping = asyncio.Event()
 
     async def run_once(self) -> int:
         """Send one batch of due deliveries; returns how many were attempted."""
@@ -211,7 +212,7 @@ class OutboxRelay:
         stop_at = deadline - self.lease / 4
         sent = 0
         for index, item in enumerate(claimed):
-            if self.clock() >= stop_at or self._stopping.is_set():
+            if self.clock() >= stop_at or self.stopping.is_set():
                 await self.release([c.delivery_id for c in claimed[index:]])
                 break
             outcome = await self.send(item)
@@ -325,7 +326,7 @@ class OutboxRelay:
 
     async def run_forever(self, interval: float) -> None:
         """Relay until :meth:`shutdown`."""
-        while not self._stopping.is_set():
+        while not self.stopping.is_set():
             try:
                 sent = await self.run_once()
             except asyncio.CancelledError:
@@ -335,7 +336,7 @@ class OutboxRelay:
                 sent = 0
             if sent == 0:
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._stopping.wait(), interval)
+                    await asyncio.wait_for(self.stopping.wait(), interval)
 
     async def shutdown(self, task: asyncio.Task[None], grace_seconds: float) -> None:
         """Stop relaying (SIGTERM): the send under way may finish and be recorded, within
@@ -345,7 +346,7 @@ class OutboxRelay:
         A send cut short may have reached the subscriber: it is sent again by the next
         relay, and the consumer ignores the repeat (same ``webhook-id``).
         """
-        self._stopping.set()
+        self.stopping.set()
         with contextlib.suppress(asyncio.CancelledError, TimeoutError):
             await asyncio.wait_for(asyncio.shield(task), grace_seconds)
         if not task.done():

@@ -20,11 +20,15 @@ import httpx
 import pytest
 from sqlalchemy import delete, event
 from sqlmodel import select
+from starlette.types import Receive, Scope, Send
 
+from services.referral.app import create_app as create_referral
+from services.referral.settings import ReferralSettings
 from shared.db import Database
 from shared.events import OutboxRelay, emit
 from shared.models import DeliveryAttempt, OutboxDelivery, OutboxMessage
-from tests.support import WEBHOOK_SECRET, create_database, drop_database
+from tests.gateway.stub import running, serve
+from tests.support import WEBHOOK_SECRET, Keys, common_settings, create_database, drop_database
 
 SUBSCRIBER = "http://consumer.test/v1/events"
 #: Guards against a hang only; no assertion depends on time.
@@ -226,3 +230,33 @@ async def test_rows_of_the_database_are_claimed_by_one_relay_at_a_time(replicas:
     owners = {r.id: r.lease_owner for r in await rows(first_db)}
     assert all(owners[i] == relays[0].owner for i in ids_a)
     assert all(owners[i] == relays[1].owner for i in ids_b)
+
+
+async def test_a_service_shutting_down_gives_back_its_relays_leases(
+    replicas: list[Database], url: str, keys: Keys,
+) -> None:
+    """The service's lifespan (what uvicorn runs after SIGTERM) stops the relay the same way."""
+    db = replicas[0]
+    in_flight = asyncio.Event()
+
+    async def subscriber(scope: Scope, receive: Receive, send: Send) -> None:
+        in_flight.set()
+        # The send completes only once the shutdown has begun.
+        await asyncio.wait_for(app.state.relay.stopping.wait(), GUARD_SECONDS)
+        await send({"type": "http.response.start", "status": 204, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    async with serve(subscriber) as events_url:
+        settings = ReferralSettings(**{**common_settings(keys, url), "relay_enabled": True,  # type: ignore[arg-type]
+                                       "outbox_subscribers": [events_url + "/v1/events"],
+                                       "outbox_poll_seconds": 0.05, "outbox_lease_seconds": 600})
+        app = create_referral(settings)
+        async with db.sessions() as session:
+            for _ in range(3):
+                await emit(session, settings.outbox_subscribers, "referral", "thing.happened", thing_id=uuid.uuid4())
+            await session.commit()
+        async with running(app):
+            await asyncio.wait_for(in_flight.wait(), GUARD_SECONDS)
+        assert app.state.relay.held == set()
+    states = sorted((r.status, r.lease_owner) for r in await rows(db))
+    assert states == [("delivered", None), ("pending", None), ("pending", None)]
