@@ -116,6 +116,28 @@ async def test_without_redis_the_token_endpoint_counts_in_the_replica(make_gatew
     assert app.state.limit_store.failed_open == 0
 
 
+async def test_a_redis_that_never_answers_is_treated_as_down(
+    make_gateway: MakeGateway, upstreams: dict[str, str], gateway_token_for: TokenFor, stub: Stub
+) -> None:
+    """Connections are accepted (the kernel's backlog) but nothing ever answers: each request
+    waits at most rate_limit_storage_timeout, then goes ahead (/v1) or is counted locally."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(16)
+        url = f"redis://127.0.0.1:{silent.getsockname()[1]}/0"
+        app = await make_gateway(upstreams, rate_limit_storage=url, rate_limit_storage_timeout=0.2,
+                                 rate_limit_per_minute=1, token_rate_limit_per_client=1, token_rate_limit_per_address=0)
+        partner = await make_client(app)
+        headers = gateway_token_for(uuid.uuid4(), "assessment:read", client_id="busy-client")
+        async with _client(app) as client:
+            calls = [(await client.get("/v1/toolkits/echo", headers=headers)).status_code for _ in range(2)]
+            tokens = [(await client.post("/oauth/token", data=GRANT, headers=partner.basic())).status_code
+                      for _ in range(2)]
+    assert calls == [200, 200]
+    assert tokens == [200, 429]
+    assert (app.state.limit_store.failed_open, app.state.limit_store.fell_back) == (2, 2)
+
+
 @pytest.mark.parametrize("url", ["http://127.0.0.1:6379", "memcached://127.0.0.1:11211", "redis"])
 def test_other_storage_urls_are_refused(url: str) -> None:
     from services.gateway.settings import GatewaySettings

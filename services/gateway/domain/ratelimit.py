@@ -58,6 +58,13 @@ class LimitStore:
     #: Requests counted in this replica's memory because the shared storage failed (token endpoint).
     fell_back: int = 0
     _logged_at: float = field(default=-LOG_EVERY_SECONDS, repr=False)
+    _strategies: dict[int, SlidingWindowCounterRateLimiter] = field(default_factory=dict, repr=False)
+
+    def _strategy(self, storage: Storage) -> SlidingWindowCounterRateLimiter:
+        strategy = self._strategies.get(id(storage))
+        if strategy is None:
+            strategy = self._strategies[id(storage)] = SlidingWindowCounterRateLimiter(storage)
+        return strategy
 
     @classmethod
     def from_url(cls, url: str, *, key_prefix: str, storage_timeout: float) -> LimitStore:
@@ -88,10 +95,11 @@ class LimitStore:
 
     async def take(self, item: RateLimitItem, key: tuple[str, ...], on_failure: OnFailure) -> float:
         """Spend one request of ``key``'s allowance: 0 when it may go ahead, else seconds to wait."""
+        local = self._strategy(self.local)
         if self.shared is None:
-            return await _take(self.local, item, key)
+            return await _take(local, item, key)
         try:
-            return await asyncio.wait_for(_take(self.shared, item, key), timeout=self.storage_timeout)
+            return await asyncio.wait_for(_take(self._strategy(self.shared), item, key), timeout=self.storage_timeout)
         except Exception as exc:  # the storage's errors, timeouts, refused connections alike
             if on_failure == "open":
                 self.failed_open += 1
@@ -99,11 +107,10 @@ class LimitStore:
                 return 0.0
             self.fell_back += 1
             self._note_failure("counted in this replica", exc)
-            return await _take(self.local, item, key)
+            return await _take(local, item, key)
 
 
-async def _take(storage: Storage, item: RateLimitItem, key: tuple[str, ...]) -> float:
-    limiter = SlidingWindowCounterRateLimiter(storage)
+async def _take(limiter: SlidingWindowCounterRateLimiter, item: RateLimitItem, key: tuple[str, ...]) -> float:
     if await limiter.hit(item, *key):
         return 0.0
     reset_at, _ = await limiter.get_window_stats(item, *key)
