@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from shared.settings import VAR_DIR, ServiceSettings
@@ -45,6 +45,12 @@ class GatewaySettings(ServiceSettings):
     rate_limit_storage_timeout: float = Field(default=0.25, gt=0, le=5)
     #: How long the combined OpenAPI document reuses a service's document.
     openapi_cache_seconds: float = Field(default=60.0, ge=0)
+
+    @field_validator("signing_key_file", mode="before")
+    @classmethod
+    def _empty_means_unset(cls, value: object) -> object:
+        # GATEWAY_SIGNING_KEY_FILE= (set but empty, as a compose default would give) is unset, not ".".
+        return None if isinstance(value, str) and not value.strip() else value
 
     @model_validator(mode="after")
     def _ttl_within_accepted_lifetime(self) -> GatewaySettings:

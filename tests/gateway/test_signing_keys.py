@@ -148,3 +148,8 @@ def test_production_starts_with_a_mounted_key(gateway_settings: Callable[..., Ga
     keys = _mount(tmp_path / "keys", "signing-2026-01.pem")
     app = create_app(_prod(gateway_settings, signing_key_file=keys), upstreams={})
     assert len(app.state.signer.jwks()["keys"]) == 1
+
+
+def test_an_empty_setting_means_no_mounted_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GATEWAY_SIGNING_KEY_FILE", "")
+    assert GatewaySettings().signing_key_file is None
