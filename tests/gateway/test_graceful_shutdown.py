@@ -83,6 +83,8 @@ async def _refused(base: str) -> None:
                     await fresh.get(base + "/livez", timeout=2)
             except httpx.ConnectError:
                 return
+            except httpx.HTTPError:
+                pass  # accepted just before the socket closed, then dropped: look again
             await asyncio.sleep(0.05)
 
 
