@@ -151,13 +151,15 @@ class InvolvementEnded(EventData):
 
 @register("contact.recorded")
 class ContactRecorded(EventData):
-    """A contact (a concern not yet a referral) was recorded."""
+    """A contact (a concern not yet a referral) was recorded. Recorded by children's social care on
+    someone's behalf (a source other than its own, e.g. 1A family), ``referring_agency_type`` is null
+    and ``recorded_by_agency_type`` names the recorder's type."""
 
     contact_id: uuid.UUID = Field(description="The contact.")
     child_id: ChildId
     received_at: Instant = Field(description="When it was received.")
     referral_source: Source
-    outcome: str = Field(description="The contact's outcome code.")
+    outcome: str = Field(description="nfa, information_advice, early_help or referral.")
     referring_agency_type: ReferringType
     recorded_by_agency_type: RecordedByType = None
 
@@ -411,7 +413,8 @@ class PreProceedingsStarted(EpisodeStep):
 
 @register("pre_proceedings.updated")
 class PreProceedingsUpdated(EpisodeStep):
-    """A pre-proceedings step: a meeting, the letter before proceedings, family group decision making."""
+    """A pre-proceedings step: a meeting, the letter before proceedings, family group decision making
+    (FGDM has no date of its own: ``date`` is the day it was recorded)."""
 
     pre_proceedings_id: uuid.UUID = Field(description="The pre-proceedings.")
     change: str = Field(description="meeting, letter or fgdm.")
@@ -427,7 +430,7 @@ class PreProceedingsDecided(EpisodeStep):
 
     pre_proceedings_id: uuid.UUID = Field(description="The pre-proceedings.")
     start_date: date = Field(description="When pre-proceedings started.")
-    outcome: str = Field(description="The decision's outcome code.")
+    outcome: str = Field(description="proceedings_issued, pre_proceedings_ended_no_proceedings, continue_pre_proceedings or other (our slug, not a DfE PPOutcome code).")
     court_application_date: date | None = Field(description="When a court application was made.")
     meeting_count: int = Field(description="Meetings held.")
     open: bool = Field(description="Pre-proceedings stay open.")
@@ -508,7 +511,7 @@ class EngagementRecorded(EventData):
     child_id: ChildId
     engagement_event_id: uuid.UUID = Field(description="The engagement event.")
     agency_id: AgencyId
-    kind: str = Field(description="The kind of engagement event (a code).")
+    kind: str = Field(description="was_not_brought, no_access_visit, service_declined, consent_withdrawn, service_disengaged, attended, ...")
     occurred_on: date = Field(description="The day it happened.")
 
 
@@ -539,7 +542,7 @@ class NonEngagementStep(EventData):
 
     child_id: ChildId
     case_id: uuid.UUID = Field(description="The non-engagement case.")
-    stage: str = Field(description="The new stage.")
+    stage: str = Field(description="The new stage: escalation_review, multi_agency_meeting, action_plan, escalated or closed.")
     date: Day
     version: Version
 
