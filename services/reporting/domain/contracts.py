@@ -30,19 +30,21 @@ CONTRACTS_DIR = Path(__file__).resolve().parents[1] / "contracts"
 FORMATS = FormatChecker(formats=())
 
 
-@FORMATS.checks("uuid", raises=ValueError)
 def _is_uuid(value: object) -> bool:
     return not isinstance(value, str) or bool(uuid.UUID(value))
 
 
-@FORMATS.checks("date", raises=ValueError)
 def _is_date(value: object) -> bool:
     return not isinstance(value, str) or bool(date.fromisoformat(value))
 
 
-@FORMATS.checks("date-time", raises=ValueError)
 def _is_instant(value: object) -> bool:
     return not isinstance(value, str) or bool(datetime.fromisoformat(value))
+
+
+FORMATS.checks("uuid", raises=ValueError)(_is_uuid)
+FORMATS.checks("date", raises=ValueError)(_is_date)
+FORMATS.checks("date-time", raises=ValueError)(_is_instant)
 
 
 def schema_path(folder: Path, producer: str, event_type: str, version: int) -> Path:

@@ -554,7 +554,7 @@ PROJECTIONS: dict[str, dict[str, dict[str, Read]]] = {
         "engagement.recorded": _reads(engagement_event_id=UUID_REQ, child_id=UUID, agency_id=UUID, kind=TEXT,
                                       occurred_on=DATE_REQ),
         "service_offer.made": _reads(service_offer_id=UUID_REQ, child_id=UUID, agency_id=UUID, offered_on=DATE_REQ),
-        **{t: _OFFER_MOVED for t in _OFFER_MOVES},
+        **dict.fromkeys(_OFFER_MOVES, _OFFER_MOVED),
         "non_engagement.opened": _reads(case_id=UUID_REQ, child_id=UUID, opened_on=DATE_REQ, stage=TEXT),
         **{f"non_engagement.{stage}": {**_CASE_STEP, "escalation": TEXT}
            for stage in ("escalation_review", "multi_agency_meeting", "action_plan", "escalated")},
