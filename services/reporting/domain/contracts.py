@@ -13,38 +13,35 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-from jsonschema import Draft202012Validator, FormatChecker
+import jsonschema_rs
 
 from services.reporting.domain.errors import EventContractBroken
 from services.reporting.domain.projection import PROJECTIONS, Read
 
 CONTRACTS_DIR = Path(__file__).resolve().parents[1] / "contracts"
 
+
+def _parses(parse: Callable[[str], object]) -> Callable[[str], bool]:
+    def check(value: str) -> bool:
+        try:
+            parse(value)
+        except ValueError:
+            return False
+        return True
+
+    return check
+
+
 #: The formats are checked with the same parsers the projection reads them with.
-FORMATS = FormatChecker(formats=())
-
-
-def _is_uuid(value: object) -> bool:
-    return not isinstance(value, str) or bool(uuid.UUID(value))
-
-
-def _is_date(value: object) -> bool:
-    return not isinstance(value, str) or bool(date.fromisoformat(value))
-
-
-def _is_instant(value: object) -> bool:
-    return not isinstance(value, str) or bool(datetime.fromisoformat(value))
-
-
-FORMATS.checks("uuid", raises=ValueError)(_is_uuid)
-FORMATS.checks("date", raises=ValueError)(_is_date)
-FORMATS.checks("date-time", raises=ValueError)(_is_instant)
+FORMATS: dict[str, Callable[[str], bool]] = {
+    "uuid": _parses(uuid.UUID), "date": _parses(date.fromisoformat), "date-time": _parses(datetime.fromisoformat),
+}
 
 
 def schema_path(folder: Path, producer: str, event_type: str, version: int) -> Path:
@@ -69,14 +66,14 @@ class Contracts:
 
     def __init__(self, folder: Path = CONTRACTS_DIR,
                  projections: Mapping[str, Mapping[str, Mapping[str, Read]]] = PROJECTIONS) -> None:
-        self._checks: dict[tuple[str, str, int], tuple[Draft202012Validator, tuple[str, ...]]] = {}
+        self._checks: dict[tuple[str, str, int], tuple[Any, dict[str, Any]]] = {}
         for producer, types in projections.items():
             for event_type, reads in types.items():
                 for path in sorted((folder / producer).glob(f"{event_type}.v*.json")):
                     version = int(path.name.removeprefix(f"{event_type}.v").removesuffix(".json"))
                     view = consumer_view(json.loads(path.read_text()), reads)
-                    validator = Draft202012Validator(view, format_checker=FORMATS)
-                    self._checks[(producer, event_type, version)] = (validator, tuple(view["required"]))
+                    validator = jsonschema_rs.Draft202012Validator(view, formats=FORMATS, validate_formats=True)
+                    self._checks[(producer, event_type, version)] = (validator, view)
 
     def known(self, producer: str, event_type: str, version: int) -> bool:
         return (producer, event_type, version) in self._checks
@@ -86,16 +83,19 @@ class Contracts:
         found = self._checks.get((producer, event_type, version))
         if found is None:
             return
-        validator, required = found
+        validator, view = found
         errors = [{"field": f"body.data.{name}", "message": "is required by this event's contract", "code": "missing"}
-                  for name in required if name not in data]
-        for error in sorted(validator.iter_errors(dict(data)), key=lambda e: [str(p) for p in e.absolute_path]):
-            if error.validator == "required":
-                continue  # reported above, by name
-            where = ".".join(str(p) for p in error.absolute_path)
-            errors.append({"field": f"body.data.{where}" if where else "body.data",
-                           "message": f"must be {_describe(error.schema)}",
-                           "code": "event_contract_broken"})
+                  for name in view["required"] if name not in data]
+        for error in validator.iter_errors(dict(data)):
+            if not error.instance_path:
+                continue  # a required field, reported above by name
+            # The schema the value broke: the path to the failing keyword, less the keyword.
+            broken: Any = view
+            for step in list(error.schema_path)[:-1]:
+                broken = broken[step]
+            errors.append({"field": "body.data." + ".".join(str(p) for p in error.instance_path),
+                           "message": f"must be {_describe(broken)}", "code": "event_contract_broken"})
+        errors.sort(key=lambda e: (e["code"] != "missing", e["field"]))
         if errors:
             names = ", ".join(e["field"].removeprefix("body.data.") for e in errors)
             raise EventContractBroken(
