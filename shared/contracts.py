@@ -18,7 +18,7 @@ No domain code here: only the base, the registry and the publishing helper.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, ClassVar, Protocol, TypeVar
@@ -26,6 +26,8 @@ from typing import Annotated, Any, ClassVar, Protocol, TypeVar
 from pydantic import BaseModel, ConfigDict, PlainSerializer
 
 JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
+#: The version the outbox puts in every envelope (``shared.events.EVENT_VERSION``).
+OUTBOX_VERSION = 1
 
 
 def _iso(value: datetime) -> str:
@@ -48,6 +50,7 @@ class EventData(BaseModel):
 
     #: Set by :meth:`Catalogue.register`.
     event_type: ClassVar[str] = ""
+    event_version: ClassVar[int] = 1
 
     def payload(self) -> dict[str, Any]:
         """The JSON-ready data: what goes into the envelope's ``data``."""
@@ -98,7 +101,7 @@ class Catalogue:
             unknown = [name for name in found if name not in fields]
             if unknown:
                 raise ValueError(f"{event_type}: no such id fields {unknown}")
-            model.event_type = event_type
+            model.event_type, model.event_version = event_type, version
             self._contracts[event_type] = Contract(self.producer, event_type, version, model, tuple(found))
             return model
 
@@ -131,6 +134,10 @@ class Catalogue:
         """The identifier fields of an event type (child_id, referral_id, ...): all a thin
         webhook payload needs; the receiver fetches the rest with its own token."""
         return self.contract(event_type).ids
+
+    def ids_of(self, event_type: str, data: Mapping[str, Any]) -> dict[str, Any]:
+        """The identifier fields of one event's data (a thin webhook payload's ``data``)."""
+        return {name: data[name] for name in self.id_fields(event_type) if name in data}
 
     def build(self, event_type: str, **fields: Any) -> EventData:
         """The model of ``event_type`` from keyword fields (validated: strict, no extras)."""
@@ -190,6 +197,10 @@ async def publish(outbox: _Outbox, event: EventData, occurred_at: datetime | Non
     model = type(event)
     if not model.event_type:
         raise TypeError(f"{model.__name__} is not registered in any catalogue")
+    if model.event_version != OUTBOX_VERSION:
+        # The outbox stamps every envelope with shared.events.EVENT_VERSION; a version 2 needs
+        # the outbox to carry the model's version first.
+        raise ValueError(f"{model.event_type} is version {model.event_version}; the outbox sends {OUTBOX_VERSION}")
     data = event.payload()
     model.model_validate_json(json.dumps(data))
     return await outbox.emit(model.event_type, occurred_at, **data)

@@ -31,7 +31,8 @@ from services.reporting.domain.contracts import CONTRACTS_DIR, Contracts, schema
 from services.reporting.domain.errors import EventContractBroken
 from services.reporting.domain.projection import PROJECTIONS, Event, Read, project
 from services.reporting.models import EventLog
-from shared.contracts import Catalogue, EventData
+from shared.contracts import OUTBOX_VERSION, Catalogue, EventData
+from shared.events import EVENT_VERSION
 from shared.models import InboxEvent
 from tests.reporting.factories import event, send
 
@@ -221,3 +222,15 @@ def test_a_contract_check_names_every_broken_field() -> None:
         contracts.check("referral", "visit.recorded", 1, {"visited_on": "yesterday", "statutory": "yes"})
     fields = [e["field"] for e in caught.value.extra["errors"]]
     assert fields == ["body.data.visit_id", "body.data.statutory", "body.data.visited_on"]
+
+
+def test_thin_payloads_take_the_id_fields() -> None:
+    data = {"child_id": "c", "episode_id": "e", "date": "2026-01-05", "cp_plan_id": "p", "category": "NEG"}
+    assert REFERRAL.ids_of("cp_plan.started", data) == {"child_id": "c", "episode_id": "e", "cp_plan_id": "p"}
+    assert ASSESSMENT.id_fields("assessment.authorised") == (
+        "assessment_id", "child_id", "agency_id", "toolkit_id", "lineage_id", "amends_id", "previous_assessment_id",
+        "supersedes_id")
+
+
+def test_the_outbox_version_is_the_one_publish_checks() -> None:
+    assert OUTBOX_VERSION == EVENT_VERSION
