@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 SERVICE ?= referral
 
-.PHONY: run test test-sqlite test-postgres fmt lint typecheck check bench migrate revision seed clean
+.PHONY: run test test-sqlite test-postgres fmt lint typecheck check bench events migrate revision seed clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Python 3.11 or newer is needed (set PYTHON=...)"; exit 1; }
@@ -42,6 +42,9 @@ check: lint typecheck test
 
 bench: $(STAMP)
 	$(PY) scripts/bench.py --write && $(PY) scripts/bench_reporting.py --write
+
+events: $(STAMP)
+	$(PY) scripts/event_docs.py
 
 migrate: $(STAMP)
 	$(PY) -m services.cli migrate $(SERVICE)

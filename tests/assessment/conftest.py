@@ -10,8 +10,10 @@ import pytest
 from fastapi import FastAPI
 
 from services.assessment.app import create_app
+from services.assessment.events import CATALOGUE
 from services.assessment.settings import AssessmentSettings
 from tests.assessment.factories import People, make_people
+from tests.contract_support import breaches, caught_events
 from tests.support import Keys, TokenFor, common_settings, create_database, drop_database, isolated
 
 
@@ -78,3 +80,12 @@ async def people(referral: httpx.AsyncClient, token_for: TokenFor) -> People:
 
 
 AGENCY = uuid.UUID("00000000-0000-4000-8000-0000000000a1")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def every_event_keeps_its_contract() -> Iterator[None]:
+    """After the assessment tests: every event they made the service emit fits its model and
+    reporting's contracts (tests/contract_support.py)."""
+    with caught_events() as caught:
+        yield
+    assert breaches(caught, CATALOGUE) == []

@@ -200,14 +200,17 @@ async def test_migrations_match_the_models(reporting_url: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("grades", "status"),
-    [({"physical_care": 4, "emotional_care": 3}, 200), ({"feeding": "very_concerned"}, 200),
-     ({"feeding": "Child seen hungry at school"}, 422)],
+    ("event_type", "grades", "status"),
+    [("assessment.authorised", {"physical_care": 4, "emotional_care": 3}, 200),
+     # A map of codes passes the envelope, but the assessment service's contract grades in numbers.
+     ("assessment.submitted", {"feeding": "very_concerned"}, 200),
+     ("assessment.authorised", {"feeding": "very_concerned"}, 422),
+     ("assessment.submitted", {"feeding": "Child seen hungry at school"}, 422)],
 )
 async def test_toolkit_area_grades_are_numbers_or_codes_never_text(
-    reporting: httpx.AsyncClient, grades: dict[str, Any], status: int
+    reporting: httpx.AsyncClient, event_type: str, grades: dict[str, Any], status: int
 ) -> None:
-    payload = event("assessment.authorised", assessment_id=str(uuid.uuid4()), child_id=str(uuid.uuid4()),
+    payload = event(event_type, assessment_id=str(uuid.uuid4()), child_id=str(uuid.uuid4()),
                     toolkit_id="local_neglect_screening", area_grades=grades)
     payload["source"] = "assessment"
     r = await send(reporting, payload)

@@ -15,6 +15,7 @@ from sqlalchemy import select, text
 from scripts.synthetic import generate
 from services.reporting import rebuild as rebuild_command
 from services.reporting.app import create_app, load_calendar
+from services.reporting.domain.contracts import Contracts
 from services.reporting.domain.read_model import ReadModel
 from services.reporting.models import (
     READ_MODEL_TABLES,
@@ -93,14 +94,19 @@ async def test_older_facts_arriving_late_do_not_overwrite_newer_ones(
     assert identity.la_child_id == "LA1"
 
 
-async def test_unreadable_events_are_logged_and_project_nothing(
+async def test_unreadable_logged_events_project_nothing_on_rebuild(
     reporting: httpx.AsyncClient, reporting_app: FastAPI, token_for: TokenFor,
 ) -> None:
+    """Events logged before the contracts were checked on arrival (a missing id, a bad date)
+    stay in the log and project nothing when it is replayed. (Arriving now, they get 422:
+    tests/reporting/test_contracts.py.)"""
     before = await dump(reporting_app)
     bad = event("cp_plan.started", child_id=str(uuid.uuid4()), episode_id=str(uuid.uuid4()), date="2026-01-05", category="NEG")
-    assert (await send(reporting, bad)).json() == {"status": "applied"}
     bad_date = event("episode.closed", episode_id=str(uuid.uuid4()), date="05/01/2026", reason="RC7")
-    assert (await send(reporting, bad_date)).json() == {"status": "applied"}
+    async with reporting_app.state.db.sessions() as session:
+        unchecked = ReadModel(ReadModelQueries(session), Contracts(projections={}))
+        assert await unchecked.receive_many([EventEnvelope.model_validate(e) for e in (bad, bad_date)]) == 2
+        await session.commit()
     assert await dump(reporting_app) == before
     async with reporting_app.state.db.sessions() as session:
         unreadable = (await session.exec(text("SELECT value FROM metric_counter WHERE name = 'events_unreadable'"))).one()  # type: ignore[call-overload]
@@ -124,7 +130,7 @@ async def test_toolkit_assessments_and_amendments(reporting: httpx.AsyncClient, 
     await send(reporting, authorised(first, "2025-10-01", {"physical_care": 4, "emotional_care": 4}))
     await send(reporting, authorised(second, "2026-02-10", {"physical_care": 2, "emotional_care": 4}))
     unnamed = {**event("assessment.authorised", assessment_id=str(uuid.uuid4())), "source": "assessment"}
-    assert (await send(reporting, unnamed)).status_code == 200  # no toolkit: logged, not projected
+    assert (await send(reporting, unnamed)).status_code == 422  # no toolkit: it breaks the contract
     async with reporting_app.state.db.sessions() as session:
         rows = (await session.exec(select(RmToolkitAssessment.toolkit_assessment_id, RmToolkitAssessment.superseded))).all()  # type: ignore[call-overload]
     assert dict(rows) == {first: None, second: True, amended: None}

@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
@@ -42,6 +43,7 @@ from services.assessment.domain.trajectory import (
     TrajectoryRule,
     child_trajectory,
 )
+from services.assessment.events import AssessmentAuthorised, AssessmentSubmitted
 from services.assessment.models import (
     Assessment,
     AssessmentJudgement,
@@ -64,6 +66,7 @@ from services.assessment.schemas.assessments import (
     TargetReview,
 )
 from shared.audit import Audit
+from shared.contracts import publish
 from shared.db import utcnow
 from shared.etag import Precondition, check_version
 from shared.events import Outbox
@@ -444,15 +447,15 @@ class Assessments:
 
     # --- transitions -----------------------------------------------------------------------
 
-    def _event_data(self, loaded: Loaded) -> dict[str, object]:
+    def _event_data(self, loaded: Loaded) -> dict[str, Any]:
+        """The fields every toolkit assessment event carries (``events.ToolkitAssessment``)."""
         a = loaded.assessment
         return {
             "assessment_id": a.id, "child_id": a.child_id, "agency_id": a.agency_id,
             "toolkit_id": a.toolkit_id, "toolkit_version": a.toolkit_version,
             "lineage_id": a.lineage_id, "revision": a.revision, "amends_id": a.amends_id,
             "previous_assessment_id": a.previous_assessment_id,
-            "window_start_date": a.window_start_date.isoformat(),
-            "window_end_date": a.window_end_date.isoformat() if a.window_end_date else None,
+            "window_start_date": a.window_start_date, "window_end_date": a.window_end_date,
             "area_grades": {area: j.practitioner_value for area, j in sorted(loaded.judgements.items())
                             if j.practitioner_value is not None},
         }
@@ -480,8 +483,8 @@ class Assessments:
         a.submitted_by_client, a.submitted_by_user = who.client_id, who.acting_user
         a.return_reason = None
         self._touched(who, a, "submit")
-        await self.outbox.emit("assessment.submitted", occurred_at=now, submitted_at=now.isoformat(),
-                               submitted_on=on.isoformat(), **self._event_data(loaded))
+        await publish(self.outbox, AssessmentSubmitted(submitted_at=now, submitted_on=on, **self._event_data(loaded)),
+                      occurred_at=now)
         return loaded
 
     async def return_to_draft(self, who: Principal, assessment_id: uuid.UUID, version: Precondition, body: ReturnToDraft) -> Loaded:
@@ -516,8 +519,8 @@ class Assessments:
             supersedes = earlier.id
         self._touched(who, a, "authorise")
         loaded = await self._load(a)
-        await self.outbox.emit("assessment.authorised", occurred_at=now, authorised_at=now.isoformat(),
-                               authorised_on=on.isoformat(), supersedes_id=supersedes, **self._event_data(loaded))
+        await publish(self.outbox, AssessmentAuthorised(authorised_at=now, authorised_on=on, supersedes_id=supersedes,
+                                                        **self._event_data(loaded)), occurred_at=now)
         return loaded
 
     async def amend(self, who: Principal, assessment_id: uuid.UUID, version: Precondition, body: AmendmentCreate) -> Loaded:

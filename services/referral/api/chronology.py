@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse
 from services.referral.api.deps import CanRead, CanWrite
 from services.referral.domain.chronology import Chronology
 from services.referral.domain.errors import AgencyNotRegistered, ChildNotFound
+from services.referral.events import ChronologyEntryAdded
 from services.referral.models import ChronologyEntry
 from services.referral.queries.chronology import ChronologyFilters, ChronologyQueries
 from services.referral.schemas.chronology import (
@@ -24,6 +25,7 @@ from services.referral.schemas.chronology import (
     Significance,
 )
 from shared.audit import AuditDep
+from shared.contracts import publish
 from shared.db import SessionDep
 from shared.errors import BadRequest, IdempotencyInFlight, IdempotencyKeyReused, NotFound, problems
 from shared.events import OutboxDep
@@ -31,7 +33,7 @@ from shared.idempotency import Created, IdempotencyDep
 from shared.pagination import InvalidCursor, PageDep, set_link_header
 
 router = APIRouter(prefix="/children/{child_id}/chronology", tags=["chronology"])
-ENTRY_ADDED = "chronology.entry_added"
+ENTRY_ADDED = ChronologyEntryAdded.event_type
 PARTNER_SOURCE = "partner"
 
 
@@ -110,7 +112,7 @@ async def add_chronology_entry(
         )
         await session.flush()
         audit.record(who, "create", "chronology", [child_id])
-        await outbox.emit(ENTRY_ADDED, child_id=child_id, entry_id=entry.id, agency_id=agency.id)
+        await publish(outbox, ChronologyEntryAdded(child_id=child_id, entry_id=entry.id, agency_id=agency.id))
         return Created(entry_read(entry, agency.name), {"Location": f"/v1/children/{child_id}/chronology/{entry.id}"})
 
     return await idem.run(who, body, create)

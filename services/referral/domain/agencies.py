@@ -5,10 +5,12 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
+from services.referral import events as ev
 from services.referral.domain.errors import AgencyNotFound, DuplicateExternalRef
 from services.referral.models import Agency
 from services.referral.queries.children import AgencyQueries
 from services.referral.schemas.children import AgencyCreate
+from shared.contracts import publish
 from shared.events import Outbox
 from shared.pagination import PageParams
 
@@ -23,7 +25,7 @@ class Agencies:
             raise DuplicateExternalRef("Another agency already has this external reference.")
         agency = Agency(name=body.name, agency_type=body.agency_type, external_ref=body.external_ref)
         await self.queries.add(agency)
-        await self.outbox.emit("agency.registered", agency_id=agency.id, agency_type=agency.agency_type)
+        await publish(self.outbox, ev.AgencyRegistered(agency_id=agency.id, agency_type=agency.agency_type))
         return agency
 
     async def get(self, agency_id: uuid.UUID) -> Agency:

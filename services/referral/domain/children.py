@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from services.referral import events as ev
 from services.referral.domain import journey as j
 from services.referral.domain.chronology import Chronology
 from services.referral.domain.errors import (
@@ -29,6 +30,7 @@ from services.referral.schemas.children import (
     PlansElsewhere,
 )
 from shared.audit import Audit
+from shared.contracts import publish
 from shared.db import utcnow
 from shared.etag import Precondition, check_version
 from shared.events import Outbox
@@ -46,9 +48,9 @@ def census_facts(child: Child) -> dict[str, Any]:
     return {
         "child_id": child.id,
         "unborn": child.birth_date is None,
-        "birth_date": child.birth_date.isoformat() if child.birth_date else None,
-        "expected_birth_date": child.expected_birth_date.isoformat() if child.expected_birth_date else None,
-        "death_date": child.death_date.isoformat() if child.death_date else None,
+        "birth_date": child.birth_date,
+        "expected_birth_date": child.expected_birth_date,
+        "death_date": child.death_date,
         "gender": child.gender,
         "ethnicity": child.ethnicity,
         "disabilities": list(child.disabilities),
@@ -61,7 +63,7 @@ def census_facts(child: Child) -> dict[str, Any]:
 def plans_elsewhere_facts(child: Child) -> dict[str, Any]:
     end = child.cp_plans_elsewhere_latest_end_date
     return {"child_id": child.id, "previous_plans": child.cp_plans_elsewhere,
-            "latest_end_date": end.isoformat() if end else None, "version": child.version}
+            "latest_end_date": end, "version": child.version}
 
 
 class Children:
@@ -93,7 +95,7 @@ class Children:
                                 start_date=datetime.now(UTC).date()))
         await self.queries.add(*rows)
         self.audit.record(who, "create", "child", [child.id])
-        await self.outbox.emit("child.registered", agency_id=who.agency_id, **census_facts(child))
+        await publish(self.outbox, ev.ChildRegistered(agency_id=who.agency_id, **census_facts(child)))
         return child, body.external_ref
 
     async def _refuse_visible_duplicate(self, who: Principal, nhs_number: str, child_id: uuid.UUID | None = None) -> None:
@@ -149,7 +151,7 @@ class Children:
         for name, value in changes.items():
             setattr(child, name, [] if name == "disabilities" and value is None else value)
         self._changed(who, child)
-        await self.outbox.emit("child.updated", fields=sorted(changes), **census_facts(child))
+        await publish(self.outbox, ev.ChildUpdated(fields=sorted(changes), **census_facts(child)))
         refs = await self.queries.external_refs(who, [child.id])
         return child, refs.get(child.id)
 
@@ -173,7 +175,7 @@ class Children:
         self._changed(who, child)
         Chronology(self.queries.session).add(child.id, "child.born", "Birth recorded.", occurred=body.birth_date,
                                              agency_id=who.agency_id, significance="medium")
-        await self.outbox.emit("child.born", **census_facts(child))
+        await publish(self.outbox, ev.ChildBorn(**census_facts(child)))
         refs = await self.queries.external_refs(who, [child.id])
         return child, refs.get(child.id)
 
@@ -187,7 +189,7 @@ class Children:
         self._changed(who, child)
         Chronology(self.queries.session).add(child.id, "child.died", "Death recorded.", occurred=body.death_date,
                                              agency_id=who.agency_id, significance="critical")
-        await self.outbox.emit("child.died", **census_facts(child))
+        await publish(self.outbox, ev.ChildDied(**census_facts(child)))
         refs = await self.queries.external_refs(who, [child.id])
         return child, refs.get(child.id)
 
@@ -203,7 +205,7 @@ class Children:
                                               datetime.now(UTC).date())
         child.cp_plans_elsewhere, child.cp_plans_elsewhere_latest_end_date = body.previous_plans, body.latest_end_date
         self._changed(who, child)
-        await self.outbox.emit("child.cp_plans_elsewhere_recorded", **plans_elsewhere_facts(child))
+        await publish(self.outbox, ev.ChildCpPlansElsewhereRecorded(**plans_elsewhere_facts(child)))
         refs = await self.queries.external_refs(who, [child.id])
         return child, refs.get(child.id)
 

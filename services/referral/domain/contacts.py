@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
 
+from services.referral import events as ev
 from services.referral.domain.errors import AgencyNotRegistered, ChildNotFound
 from services.referral.domain.referrals import (
     DecisionByCscOnly,
@@ -27,6 +28,7 @@ from services.referral.queries.contacts import ContactQueries
 from services.referral.schemas.contacts import ContactConversion, ContactCreate
 from services.referral.schemas.referrals import ReferralCreate
 from shared.audit import Audit
+from shared.contracts import publish
 from shared.db import utcnow
 from shared.errors import IllegalTransition, NotFound, Unprocessable
 from shared.etag import Precondition, check_version
@@ -76,11 +78,10 @@ class Contacts:
                           received_at=received, concern_summary=body.concern_summary, outcome=body.outcome)
         await self.queries.add(contact)
         self.audit.record(who, "create", "contact", [child.id])
-        await self.outbox.emit(
-            "contact.recorded", occurred_at=received, contact_id=contact.id, child_id=child.id,
-            received_at=received.isoformat(), referral_source=source, outcome=body.outcome,
+        await publish(self.outbox, ev.ContactRecorded(
+            contact_id=contact.id, child_id=child.id, received_at=received, referral_source=source, outcome=body.outcome,
             **source_agency_types(agency.agency_type, source),
-        )
+        ), occurred_at=received)
         return contact
 
     async def get(self, who: Principal, contact_id: uuid.UUID) -> Contact:
@@ -136,8 +137,9 @@ class Contacts:
         contact.updated_at = utcnow()
         await self.queries.add(contact)
         self.audit.record(who, "update", "contact", [contact.child_id])
-        await self.outbox.emit("contact.converted", occurred_at=received, contact_id=contact.id,
-                               child_id=contact.child_id, referral_id=shown.referral.id, date=received.date().isoformat())
+        await publish(self.outbox, ev.ContactConverted(contact_id=contact.id, child_id=contact.child_id,
+                                                       referral_id=shown.referral.id, date=received.date()),
+                      occurred_at=received)
         return contact, shown
 
     async def _visible(self, who: Principal, contact_id: uuid.UUID, *, for_update: bool = False) -> Contact:

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from services.referral import events as ev
 from services.referral.domain import journey as j
 from services.referral.domain.calendar import WorkingCalendar, add_months
 from services.referral.domain.children import plans_elsewhere_facts
@@ -34,6 +35,7 @@ from services.referral.schemas.episodes import (
     StrategyDiscussionCreate,
 )
 from shared.audit import Audit
+from shared.contracts import publish
 from shared.etag import Precondition, check_version
 from shared.events import Outbox
 from shared.tokens import Principal
@@ -61,7 +63,7 @@ def _plan_started(plan: j.CpPlan) -> tuple[str, dict[str, Any]]:
     end = plan.previous_plan_end_date
     return ("cp_plan.started", {"cp_plan_id": plan.id, "category": plan.initial_category,
                                 "previous_plans": plan.previous_plans,
-                                "previous_plan_end_date": end.isoformat() if end else None})
+                                "previous_plan_end_date": end})
 
 
 def next_review_due(start: date, reviews: Sequence[date]) -> date:
@@ -128,14 +130,14 @@ class Journeys:
         episode = loaded.journey.receive_referral(referral_date, source, today())
         loaded.journey.decide(episode, nfa=nfa, primary_need=primary_need, decided_on=decided_on, today=today())
         await self.queries.save(loaded, episode.id)
-        await self.outbox.emit("episode.opened", child_id=child.id, episode_id=episode.id,
-                               referral_date=referral_date.isoformat(), referral_source=source,
-                               referring_agency_type=referring_agency_type, nfa=nfa, primary_need=episode.primary_need)
+        await publish(self.outbox, ev.EpisodeOpened(
+            child_id=child.id, episode_id=episode.id, referral_date=referral_date, referral_source=source,
+            referring_agency_type=referring_agency_type, nfa=nfa, primary_need=episode.primary_need))
         if nfa:
             offers, case = await self.queries.open_work(child.id)
-            await self.outbox.emit("episode.closed", child_id=child.id, episode_id=episode.id,
-                                   date=decided_on.isoformat(), reason=episode.reason_for_closure,
-                                   open_service_offers=offers, open_non_engagement_case=case)
+            await publish(self.outbox, ev.EpisodeClosed(
+                child_id=child.id, episode_id=episode.id, date=decided_on, reason=episode.reason_for_closure,
+                open_service_offers=offers, open_non_engagement_case=case))
             self._note_open_work(who, child.id, episode.id, decided_on, offers, case)
         return episode.id
 
@@ -175,8 +177,8 @@ class Journeys:
         self.chronology.add(child_id, "early_help.started", "Early help started.", occurred=start,
                             agency_id=who.agency_id, significance="medium", source_type="episode", source_id=episode.id)
         self.audit.record(who, "create", "episode", [child_id])
-        await self.outbox.emit("early_help.started", child_id=child_id, episode_id=episode.id,
-                               date=start.isoformat(), lead_agency_id=lead)
+        await publish(self.outbox, ev.EarlyHelpStarted(child_id=child_id, episode_id=episode.id, date=start,
+                                                       lead_agency_id=lead))
         return episode
 
     async def early_help(self, who: Principal, episode_id: uuid.UUID) -> Episode:
@@ -209,8 +211,8 @@ class Journeys:
                             occurred=closed, agency_id=who.agency_id, significance="medium",
                             source_type="episode", source_id=episode.id)
         self.audit.record(who, "update", "episode", [episode.child_id])
-        await self.outbox.emit("early_help.closed", child_id=episode.child_id, episode_id=episode.id,
-                               date=closed.isoformat(), reason=reason)
+        await publish(self.outbox, ev.EarlyHelpClosed(child_id=episode.child_id, episode_id=episode.id, date=closed,
+                                                      reason=reason))
         return episode
 
     # --- transitions --------------------------------------------------------------
@@ -236,7 +238,7 @@ class Journeys:
         self.chronology.add(child_id, event, summary, occurred=when, agency_id=who.agency_id,
                             significance=significance, source_type="episode", source_id=ep.id)
         self.audit.record(who, "update", "episode", [child_id])
-        await self.outbox.emit(event, child_id=child_id, episode_id=ep.id, date=when.isoformat(), **data)
+        await publish(self.outbox, ev.CATALOGUE.build(event, child_id=child_id, episode_id=ep.id, date=when, **data))
         return loaded
 
     async def start_assessment(self, who: Principal, episode_id: uuid.UUID, version: Precondition, body: AssessmentStart) -> LoadedJourney:
@@ -282,7 +284,7 @@ class Journeys:
         self.queries.add(discussion)
         loaded.strategy_discussions.append(discussion)
         summary = "Strategy discussion held; s47 enquiry started." if s47_id else "Strategy discussion held; no s47 enquiry."
-        icpc_target = loaded.s47s[s47_id].icpc_target_date.isoformat() if s47_id else None
+        icpc_target = loaded.s47s[s47_id].icpc_target_date if s47_id else None
         return await self._finish(who, loaded, ep, "strategy_discussion.held", summary, body.held_date,
                                   s47_id=s47_id, s47_started=bool(s47_id), icpc_target_date=icpc_target)
 
@@ -330,7 +332,7 @@ class Journeys:
                 summary = f"Child protection review conference: plan ended; {STEP_DOWN_WORDS[body.step_down]}."
         await self.queries.save(loaded, None)
         if body.plans_elsewhere is not None:
-            await self.outbox.emit("child.cp_plans_elsewhere_recorded", **plans_elsewhere_facts(loaded.child))
+            await publish(self.outbox, ev.ChildCpPlansElsewhereRecorded(**plans_elsewhere_facts(loaded.child)))
         if body.kind == "review" and body.outcome == "end_plan":
             loaded.cp_plans[plan.id].end_route = _route(body.step_down)
         self.queries.add(conference)
@@ -338,7 +340,8 @@ class Journeys:
         first, *rest = events
         await self._finish(who, loaded, ep, first[0], summary, body.held_date, conference_id=conference.id, **first[1])
         for name, data in rest:
-            await self.outbox.emit(name, child_id=loaded.child.id, episode_id=ep.id, date=body.held_date.isoformat(), **data)
+            await publish(self.outbox, ev.CATALOGUE.build(name, child_id=loaded.child.id, episode_id=ep.id,
+                                                          date=body.held_date, **data))
         return loaded
 
     def _stepped_down(self, loaded: LoadedJourney, ep: j.Episode, plan: j.CpPlan, ended: date,
@@ -361,7 +364,8 @@ class Journeys:
         await self._finish(who, loaded, ep, first[0], f"Child protection plan ended; {STEP_DOWN_WORDS[body.step_down]}.",
                            body.end_date, **first[1])
         for name, data in rest:
-            await self.outbox.emit(name, child_id=loaded.child.id, episode_id=ep.id, date=body.end_date.isoformat(), **data)
+            await publish(self.outbox, ev.CATALOGUE.build(name, child_id=loaded.child.id, episode_id=ep.id,
+                                                          date=body.end_date, **data))
         return loaded
 
     async def add_core_group(self, who: Principal, episode_id: uuid.UUID, plan_id: uuid.UUID, version: Precondition,
@@ -429,7 +433,7 @@ class Journeys:
         letter = pp.letter_before_proceedings_sent
         return await self._finish(who, loaded, ep, "pre_proceedings.updated", summary, when, significance,
                                   pre_proceedings_id=pp.id, change=change, meeting_count=len(pp.meeting_dates),
-                                  letter_before_proceedings_sent=letter.isoformat() if letter else None,
+                                  letter_before_proceedings_sent=letter,
                                   fgdm_offered=pp.fgdm_offered, fgdm_held=pp.fgdm_held)
 
     async def decide_pre_proceedings(self, who: Principal, episode_id: uuid.UUID, pp_id: uuid.UUID, version: Precondition,
@@ -442,8 +446,8 @@ class Journeys:
         summary = f"Pre-proceedings decision: {PP_OUTCOME_WORDS[body.outcome]}." + \
             (f" Court application made on {court.isoformat()}." if court else "")
         return await self._finish(who, loaded, ep, "pre_proceedings.decided", summary, body.decision_date,
-                                  pre_proceedings_id=pp.id, start_date=pp.start_date.isoformat(), outcome=body.outcome,
-                                  court_application_date=court.isoformat() if court else None,
+                                  pre_proceedings_id=pp.id, start_date=pp.start_date, outcome=body.outcome,
+                                  court_application_date=court,
                                   meeting_count=len(pp.meeting_dates), open=pp.is_open)
 
     async def close(self, who: Principal, episode_id: uuid.UUID, version: Precondition, body: Closure) -> LoadedJourney:

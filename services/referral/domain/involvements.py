@@ -6,6 +6,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from services.referral import events as ev
 from services.referral.domain.chronology import Chronology
 from services.referral.domain.codes import agency_types
 from services.referral.domain.errors import AgencyNotRegistered, ChildNotFound
@@ -13,6 +14,7 @@ from services.referral.models import Agency, Involvement, Professional
 from services.referral.queries.people import InvolvementQueries
 from services.referral.schemas.people import InvolvementCreate, InvolvementEnd, ProfessionalCreate
 from shared.audit import Audit
+from shared.contracts import publish
 from shared.errors import DuplicateRecord, Forbidden, IllegalTransition, NotFound, Unprocessable
 from shared.etag import Precondition, check_version
 from shared.events import Outbox
@@ -84,7 +86,7 @@ class Involvements:
         await self._caller(who)
         professional = Professional(agency_id=who.agency_id, **body.model_dump())
         await self.queries.add(professional)
-        await self.outbox.emit("professional.recorded", professional_id=professional.id, agency_id=who.agency_id)
+        await publish(self.outbox, ev.ProfessionalRecorded(professional_id=professional.id, agency_id=who.agency_id))
         return professional
 
     async def professional(self, professional_id: uuid.UUID) -> Professional:
@@ -134,8 +136,8 @@ class Involvements:
                             occurred=body.start_date, agency_id=who.agency_id, significance="low",
                             source_type="involvement", source_id=involvement.id)
         self.audit.record(who, "create", "involvement", [child_id])
-        await self.outbox.emit("involvement.started", child_id=child_id, involvement_id=involvement.id,
-                               agency_id=agency.id, role=body.role, start_date=body.start_date.isoformat())
+        await publish(self.outbox, ev.InvolvementStarted(child_id=child_id, involvement_id=involvement.id,
+                                                         agency_id=agency.id, role=body.role, start_date=body.start_date))
         return InvolvementView(involvement, agency, professional)
 
     async def get(self, who: Principal, involvement_id: uuid.UUID) -> InvolvementView:
@@ -176,7 +178,7 @@ class Involvements:
                             occurred=body.end_date, agency_id=who.agency_id, significance="low",
                             source_type="involvement", source_id=involvement.id)
         self.audit.record(who, "update", "involvement", [involvement.child_id])
-        await self.outbox.emit("involvement.ended", child_id=involvement.child_id, involvement_id=involvement.id,
-                               agency_id=involvement.agency_id, end_date=body.end_date.isoformat())
+        await publish(self.outbox, ev.InvolvementEnded(child_id=involvement.child_id, involvement_id=involvement.id,
+                                                       agency_id=involvement.agency_id, end_date=body.end_date))
         return view
 

@@ -6,6 +6,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from services.referral import events as ev
 from services.referral.domain.chronology import Chronology
 from services.referral.domain.errors import AgencyNotRegistered, ChildNotFound
 from services.referral.models import Child, Household, HouseholdMember, Person
@@ -19,6 +20,7 @@ from services.referral.schemas.people import (
     today,
 )
 from shared.audit import Audit
+from shared.contracts import publish
 from shared.db import utcnow
 from shared.errors import IllegalTransition, NotFound
 from shared.etag import Precondition, check_version
@@ -74,7 +76,7 @@ class People:
         person = Person(**body.model_dump(), created_by_agency_id=who.agency_id)
         await self.queries.add(person)
         self.audit.record(who, "create", "person", [])
-        await self.outbox.emit("person.recorded", person_id=person.id, agency_id=who.agency_id, factors=person.factors)
+        await publish(self.outbox, ev.PersonRecorded(person_id=person.id, agency_id=who.agency_id, factors=list(person.factors)))
         return person
 
     async def person(self, who: Principal, person_id: uuid.UUID) -> Person:
@@ -114,8 +116,8 @@ class People:
                 source_type="household", source_id=household.id,
             )
         self.audit.record(who, "create", "household", child_ids)
-        await self.outbox.emit("household.recorded", household_id=household.id, child_ids=[str(c) for c in child_ids],
-                               person_ids=[str(p) for p in person_ids])
+        await publish(self.outbox, ev.HouseholdRecorded(household_id=household.id, child_ids=list(child_ids),
+                                                        person_ids=list(person_ids)))
         return HouseholdView(household, members, children, people)
 
     async def household(self, who: Principal, household_id: uuid.UUID) -> HouseholdView:
@@ -159,5 +161,5 @@ class People:
                             occurred=today(), agency_id=who.agency_id, significance="medium",
                             source_type="person", source_id=mother.id)
         self.audit.record(who, "update", "child", [child.id])
-        await self.outbox.emit("child.mother_linked", child_id=child.id, person_id=mother.id, version=child.version)
+        await publish(self.outbox, ev.ChildMotherLinked(child_id=child.id, person_id=mother.id, version=child.version))
         return child, mother

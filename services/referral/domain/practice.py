@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from services.referral import events as ev
 from services.referral.domain import engagement as eng
 from services.referral.domain.chronology import Chronology
 from services.referral.domain.errors import ChildNotFound
@@ -40,6 +41,7 @@ from services.referral.schemas.practice import (
     VoiceCreate,
 )
 from shared.audit import Audit
+from shared.contracts import publish
 from shared.db import utcnow
 from shared.errors import Forbidden, NotFound, Unprocessable
 from shared.etag import Precondition, check_version
@@ -168,9 +170,9 @@ class Practice:
         self.chronology.add(child.id, "visit", summary, occurred=visit.visited_on, agency_id=who.agency_id,
                             significance=significance, source_type="visit", source_id=visit.id)
         self.audit.record(who, "create", "visit", [child.id])
-        await self.outbox.emit("visit.recorded", child_id=child.id, visit_id=visit.id, agency_id=who.agency_id,
-                               visited_on=visit.visited_on.isoformat(), statutory=visit.statutory,
-                               child_seen=visit.child_seen, seen_alone=visit.seen_alone, no_access=visit.no_access)
+        await publish(self.outbox, ev.VisitRecorded(
+            child_id=child.id, visit_id=visit.id, agency_id=who.agency_id, visited_on=visit.visited_on,
+            statutory=visit.statutory, child_seen=visit.child_seen, seen_alone=visit.seen_alone, no_access=visit.no_access))
         engagement = None
         if visit.no_access:
             engagement = await self.engage(who, child, "no_access_visit", visit.visited_on, None)
@@ -192,8 +194,8 @@ class Practice:
                             occurred=voice.recorded_on, agency_id=who.agency_id, significance="low",
                             source_type="child_voice", source_id=voice.id)
         self.audit.record(who, "create", "child_voice", [child.id])
-        await self.outbox.emit("child_voice.recorded", child_id=child.id, voice_id=voice.id, agency_id=who.agency_id,
-                               recorded_on=voice.recorded_on.isoformat(), participation=voice.participation)
+        await publish(self.outbox, ev.ChildVoiceRecorded(child_id=child.id, voice_id=voice.id, agency_id=who.agency_id,
+                                                         recorded_on=voice.recorded_on, participation=voice.participation))
         return voice
 
     async def voices(self, who: Principal, child_id: uuid.UUID, page: PageParams) -> tuple[list[ChildVoice], str | None]:
@@ -211,8 +213,8 @@ class Practice:
         self.chronology.add(child.id, "service_offer.made", "Service offered to the family.", occurred=offer.offered_on,
                             agency_id=who.agency_id, significance="low", source_type="service_offer", source_id=offer.id)
         self.audit.record(who, "create", "service_offer", [child.id])
-        await self.outbox.emit("service_offer.made", child_id=child.id, service_offer_id=offer.id,
-                               agency_id=who.agency_id, offered_on=offer.offered_on.isoformat())
+        await publish(self.outbox, ev.ServiceOfferMade(child_id=child.id, service_offer_id=offer.id,
+                                                       agency_id=who.agency_id, offered_on=offer.offered_on))
         return offer
 
     async def offer(self, who: Principal, offer_id: uuid.UUID) -> ServiceOffer:
@@ -249,8 +251,9 @@ class Practice:
                             significance="medium" if target is eng.OfferStatus.declined or outcome == "disengaged" else "low",
                             source_type="service_offer", source_id=offer.id)
         self.audit.record(who, "update", "service_offer", [child.id])
-        await self.outbox.emit(f"service_offer.{target.value}", child_id=child.id, service_offer_id=offer.id,
-                               status=offer.status, date=on.isoformat(), outcome=outcome, version=offer.version)
+        await publish(self.outbox, ev.CATALOGUE.build(
+            f"service_offer.{target.value}", child_id=child.id, service_offer_id=offer.id,
+            status=offer.status, date=on, outcome=outcome, version=offer.version))
         if event_kind is not None:
             await self.engage(who, child, event_kind, on, offer.id)
         return offer
@@ -297,15 +300,15 @@ class Practice:
         self.chronology.add(child.id, f"engagement.{kind}", _LABEL[kind], occurred=on, agency_id=who.agency_id,
                             significance=_SIGNIFICANCE[kind], source_type="engagement_event", source_id=event.id)
         self.audit.record(who, "create", "engagement_event", [child.id])
-        await self.outbox.emit("engagement.recorded", child_id=child.id, engagement_event_id=event.id,
-                               agency_id=who.agency_id, kind=kind, occurred_on=on.isoformat())
+        await publish(self.outbox, ev.EngagementRecorded(child_id=child.id, engagement_event_id=event.id,
+                                                         agency_id=who.agency_id, kind=kind, occurred_on=on))
         result = Engagement(event)
         if kind == "was_not_brought" and await self.queries.has_open_cin_episode(child.id):
             # WNB in a safeguarding case is notified to the other professionals involved (DOMAIN.md §7).
             result.notified = [a for a in await self.queries.involved_agency_ids(child.id, today()) if a != who.agency_id]
-            await self.outbox.emit("engagement.was_not_brought", child_id=child.id, engagement_event_id=event.id,
-                                   agency_id=who.agency_id, occurred_on=on.isoformat(),
-                                   notify_agency_ids=[str(a) for a in result.notified])
+            await publish(self.outbox, ev.EngagementWasNotBrought(
+                child_id=child.id, engagement_event_id=event.id, agency_id=who.agency_id, occurred_on=on,
+                notify_agency_ids=list(result.notified)))
         cases = await self.queries.cases_of(who, child.id)
         open_case = next((c for c in cases if c.stage != eng.Stage.closed), None)
         closed = [c.closed_on for c in cases if c.closed_on is not None]
@@ -325,9 +328,9 @@ class Practice:
                 source_type="non_engagement_case", source_id=open_case.id,
             )
             self.audit.record(who, "create", "non_engagement_case", [child.id])
-            await self.outbox.emit("non_engagement.opened", child_id=child.id, case_id=open_case.id,
-                                   opened_on=open_case.opened_on.isoformat(), stage=open_case.stage,
-                                   threshold_version=self.threshold.version)
+            await publish(self.outbox, ev.NonEngagementOpened(
+                child_id=child.id, case_id=open_case.id, opened_on=open_case.opened_on, stage=open_case.stage,
+                threshold_version=self.threshold.version))
             result.opened = True
         result.case = open_case
         return result
@@ -373,8 +376,9 @@ class Practice:
         self.chronology.add(case.child_id, f"non_engagement.{case.stage}", line, occurred=on, agency_id=who.agency_id,
                             significance=significance, source_type="non_engagement_case", source_id=case.id)
         self.audit.record(who, "update", "non_engagement_case", [case.child_id])
-        await self.outbox.emit(f"non_engagement.{case.stage}", child_id=case.child_id, case_id=case.id,
-                               stage=case.stage, date=on.isoformat(), version=case.version, **data)
+        await publish(self.outbox, ev.CATALOGUE.build(f"non_engagement.{case.stage}", child_id=case.child_id,
+                                                      case_id=case.id, stage=case.stage, date=on, version=case.version,
+                                                      **data))
         return await self._view(who, case)
 
     async def move_case(self, who: Principal, case_id: uuid.UUID, version: Precondition, target: eng.Stage, body: StageStep) -> CaseView:

@@ -20,6 +20,7 @@ from typing import Any
 
 import yaml
 
+from services.referral import events as ev
 from services.referral.domain.calendar import WorkingCalendar, add_months
 from services.referral.domain.chronology import Chronology
 from services.referral.domain.clocks import local_date
@@ -46,6 +47,7 @@ from services.referral.models import (
 from services.referral.queries.referrals import EvidenceQueries, ReferralQueries
 from services.referral.schemas.referrals import DecisionCreate, FeedbackCreate, ReferralCreate
 from shared.audit import Audit
+from shared.contracts import publish
 from shared.db import end_read_transaction, utcnow
 from shared.errors import Forbidden, IllegalTransition, NotFound, Unprocessable
 from shared.etag import Precondition, check_version
@@ -240,15 +242,16 @@ class Referrals:
             significance="high" if high else "medium", source_type="referral", source_id=referral.id,
         )
         self.audit.record(who, "create", "referral", [child.id])
-        await self.outbox.emit(
-            "referral.received", occurred_at=received, referral_id=referral.id, child_id=child.id,
-            received_at=received.isoformat(), referral_source=source, neglect_types=list(body.neglect_types),
-            # The type only (never the agency) so a withheld referrer stays unidentifiable in reporting.
-            # Recorded by CSC on someone else's behalf (a family member, say): the source's type, not CSC's.
-            **source_agency_types(agency.agency_type, source),
-            re_referral=referral.re_referral, previous_referral_id=referral.previous_referral_id,
-            **({"contact_id": contact_id} if contact_id else {}),
-        )
+        # The type only (never the agency) so a withheld referrer stays unidentifiable in reporting.
+        # Recorded by CSC on someone else's behalf (a family member, say): the source's type, not CSC's.
+        # contact_id only when there is one (left unset, it is left out of the event).
+        optional: dict[str, Any] = {**source_agency_types(agency.agency_type, source),
+                                    **({"contact_id": contact_id} if contact_id else {})}
+        await publish(self.outbox, ev.ReferralReceived(
+            referral_id=referral.id, child_id=child.id,
+            received_at=received, referral_source=source, neglect_types=list(body.neglect_types),
+            re_referral=referral.re_referral, previous_referral_id=referral.previous_referral_id, **optional,
+        ), occurred_at=received)
         return await self._shown(who, referral)
 
     # --- reading --------------------------------------------------------------------------
@@ -344,11 +347,11 @@ class Referrals:
             missing_facts=result.missing_facts, unevaluated_rules=result.unevaluated_rules,
         )
         await self.queries.add(row)
-        await self.outbox.emit(
-            "referral.recommendation_computed", referral_id=referral.id, child_id=referral.child_id,
+        await publish(self.outbox, ev.ReferralRecommendationComputed(
+            referral_id=referral.id, child_id=referral.child_id,
             recommendation_id=row.id, recommended_level=row.recommended_level, partnership_id=model_row.partnership_id,
             ruleset_version=model_row.ruleset_version, complete=not row.missing_facts,
-        )
+        ))
         return StoredRecommendation(row, model_row, model)
 
     # --- deciding ----------------------------------------------------------------------------
@@ -421,13 +424,13 @@ class Referrals:
             source_type="referral", source_id=referral.id,
         )
         self.audit.record(who, "update", "referral", [referral.child_id])
-        await self.outbox.emit(
-            "referral.decided", occurred_at=decided_at, referral_id=referral.id, child_id=referral.child_id,
-            decided_at=decided_at.isoformat(), level=body.level, outcome=body.outcome, overridden=overridden,
+        await publish(self.outbox, ev.ReferralDecided(
+            referral_id=referral.id, child_id=referral.child_id,
+            decided_at=decided_at, level=body.level, outcome=body.outcome, overridden=overridden,
             recommended_level=latest.recommended_level, partnership_id=model_row.partnership_id,
             ruleset_version=model_row.ruleset_version, referral_source=referral.referral_source,
             episode_id=referral.episode_id,
-        )
+        ), occurred_at=decided_at)
         return await self._shown(who, referral)
 
     async def _episode_for(self, who: Principal, referral: Referral, outcome: str, primary_need: str | None,
@@ -475,9 +478,9 @@ class Referrals:
                             occurred=sent_at, agency_id=who.agency_id, significance="low",
                             source_type="referral", source_id=referral.id)
         self.audit.record(who, "update", "referral", [referral.child_id])
-        await self.outbox.emit("referral.feedback_sent", occurred_at=sent_at, referral_id=referral.id,
-                               child_id=referral.child_id, sent_at=sent_at.isoformat(),
-                               on_time=referral.feedback_due_date is None or sent_at.date() <= referral.feedback_due_date)
+        await publish(self.outbox, ev.ReferralFeedbackSent(
+            referral_id=referral.id, child_id=referral.child_id, sent_at=sent_at,
+            on_time=referral.feedback_due_date is None or sent_at.date() <= referral.feedback_due_date), occurred_at=sent_at)
         return await self._shown(who, referral)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import uuid
 
+from services.referral import events as ev
 from services.referral.domain.chronology import Chronology
 from services.referral.domain.errors import ChildNotFound
 from services.referral.domain.involvements import UnknownAgency
@@ -20,6 +21,7 @@ from services.referral.queries.people import PeopleQueries
 from services.referral.queries.sharing import SharingQueries
 from services.referral.schemas.sharing import ConsentCreate, InformationShareCreate
 from shared.audit import Audit
+from shared.contracts import publish
 from shared.db import utcnow
 from shared.errors import Unprocessable
 from shared.events import Outbox
@@ -62,8 +64,8 @@ class Sharing:
                             significance="low" if consent.status in ("given", "not_sought") else "medium",
                             source_type="consent_record", source_id=consent.id)
         self.audit.record(who, "create", "consent_record", [child.id])
-        await self.outbox.emit("consent.recorded", child_id=child.id, consent_id=consent.id, agency_id=who.agency_id,
-                               status=consent.status, recorded_on=consent.recorded_on.isoformat())
+        await publish(self.outbox, ev.ConsentRecorded(child_id=child.id, consent_id=consent.id, agency_id=who.agency_id,
+                                                      status=consent.status, recorded_on=consent.recorded_on))
         if consent.status == "withdrawn":
             await self.practice.engage(who, child, "consent_withdrawn", consent.recorded_on, None)
         return consent
@@ -95,9 +97,9 @@ class Sharing:
                             occurred=share.decided_at, agency_id=who.agency_id, significance="low",
                             source_type="information_share", source_id=share.id)
         self.audit.record(who, "create", "information_share", [child.id])
-        await self.outbox.emit("information_share.recorded", child_id=child.id, share_id=share.id,
-                               from_agency_id=who.agency_id, to_agency_id=share.to_agency_id, shared=share.shared,
-                               decided_at=share.decided_at.isoformat(), consent_status=share.consent_status)
+        await publish(self.outbox, ev.InformationShareRecorded(
+            child_id=child.id, share_id=share.id, from_agency_id=who.agency_id, to_agency_id=share.to_agency_id,
+            shared=share.shared, decided_at=share.decided_at, consent_status=share.consent_status))
         return share
 
     async def shares_of_child(self, who: Principal, child_id: uuid.UUID, page: PageParams) -> tuple[list[InformationShare], str | None]:

@@ -15,12 +15,14 @@ from typing import Any
 
 import yaml
 
+from services.referral import events as ev
 from services.referral.domain.codes import REFERENCE
 from services.referral.domain.evidence import param_problems
 from services.referral.domain.thresholds import InvalidThresholdModel, ThresholdModel, parse_model
 from services.referral.models import ThresholdModelVersion
 from services.referral.queries.referrals import ThresholdModelQueries
 from shared.audit import Audit
+from shared.contracts import publish
 from shared.errors import Conflict, DuplicateRecord, NotFound, Unprocessable
 from shared.events import Outbox
 from shared.pagination import PageParams
@@ -211,8 +213,8 @@ class ThresholdModels:
         if not await self.queries.insert(row):
             raise ThresholdModelVersionExists(f"Version {model.ruleset_version} was published a moment ago.")
         self.audit.record(who, "create", "threshold_model", [])
-        await self.outbox.emit("threshold_model.published", threshold_model_id=row.id,
-                               partnership_id=row.partnership_id, ruleset_version=row.ruleset_version)
+        await publish(self.outbox, ev.ThresholdModelPublished(threshold_model_id=row.id, partnership_id=row.partnership_id,
+                                                              ruleset_version=row.ruleset_version))
         return row
 
     async def activate(self, who: Principal, partnership_id: str, ruleset_version: str) -> ThresholdModelVersion:
@@ -223,7 +225,7 @@ class ThresholdModels:
         await self.queries.activate(partnership_id, row.id)
         row.active = True
         self.audit.record(who, "update", "threshold_model", [])
-        await self.outbox.emit("threshold_model.activated", threshold_model_id=row.id, partnership_id=partnership_id,
-                               ruleset_version=ruleset_version,
-                               previous_ruleset_version=previous.ruleset_version if previous else None)
+        await publish(self.outbox, ev.ThresholdModelActivated(
+            threshold_model_id=row.id, partnership_id=partnership_id, ruleset_version=ruleset_version,
+            previous_ruleset_version=previous.ruleset_version if previous else None))
         return row

@@ -5,7 +5,11 @@ from typing import Any
 from fastapi import APIRouter
 
 from services.reporting.api.deps import ReadModelDep, SignedEventDep
-from services.reporting.domain.errors import EventIdMismatch, InvalidEventSignature
+from services.reporting.domain.errors import (
+    EventContractBroken,
+    EventIdMismatch,
+    InvalidEventSignature,
+)
 from services.reporting.schemas import EventEnvelope, EventReceipt
 from shared.errors import (
     InsufficientScope,
@@ -39,7 +43,8 @@ EVENT_DOCS: dict[str, Any] = {
 
 def _event_problems() -> dict[int | str, dict[str, Any]]:
     # A signature, not a token with scopes: this route never answers 403.
-    responses = problems(InvalidEventSignature, MalformedBody, EventIdMismatch, PayloadTooLarge, UnsupportedMediaType)
+    responses = problems(InvalidEventSignature, MalformedBody, EventIdMismatch, EventContractBroken, PayloadTooLarge,
+                         UnsupportedMediaType)
     responses.pop(InsufficientScope.status, None)
     return responses
 
@@ -54,6 +59,12 @@ async def receive_event(signed: SignedEventDep, read_model: ReadModelDep) -> Eve
     A redelivery answers 200 `{"status": "duplicate"}` and changes nothing, so senders may
     retry freely. Events of types reporting does not use yet are logged and counted as
     received only. Any non-2xx answer makes the sender retry with backoff.
+
+    Each event type reporting projects is checked against its producer's published
+    contract for the fields reporting reads (`services/reporting/contracts`, see
+    docs/events.md): a missing required field, a wrong type, an id that is not a UUID
+    or a date that is not ISO 8601 gets 422 `event-contract-broken` naming the
+    fields, and nothing is stored (not even the webhook-id).
 
     The census identifiers (`la_child_id`, `upn`, `birth_date`, `expected_birth_date`,
     `death_date`) are stored apart from the log, for the statutory exports only. Names,

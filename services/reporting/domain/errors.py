@@ -62,3 +62,10 @@ class AnnexListNotAvailable(Conflict):
     """The list is known, but the events it is built from are not emitted by any service yet."""
 
     slug, title = "annex-a-list-not-available", "This Annex A list cannot be produced from the events received"
+
+
+class EventContractBroken(Unprocessable):
+    """An event of a type reporting projects breaks the producer's published contract for a
+    field reporting reads (missing, wrong type, unparseable date or id): nothing is stored."""
+
+    slug, title = "event-contract-broken", "The event's data breaks its contract"

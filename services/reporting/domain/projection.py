@@ -481,3 +481,95 @@ def project(event: Event) -> tuple[list[Write], str | None]:
         return fn(event), None
     except Unreadable as exc:
         return [], str(exc)
+
+
+# --- what reporting reads of each event: its side of the event contracts ----------------------------
+
+@dataclass(frozen=True)
+class Read:
+    """One field reporting reads: the JSON kind it expects (a JSON Schema ``type``, or the
+    ``format`` of a string: ``uuid``, ``date``, ``date-time``) and whether the event is of no
+    use without it (the projection refuses the event: HTTP 422)."""
+
+    kind: str
+    required: bool = False
+
+
+def _reads(**fields: Read) -> dict[str, Read]:
+    return fields
+
+
+UUID, UUID_REQ = Read("uuid"), Read("uuid", required=True)
+DATE, DATE_REQ = Read("date"), Read("date", required=True)
+INSTANT, INSTANT_REQ = Read("date-time"), Read("date-time", required=True)
+TEXT, TEXT_REQ = Read("string"), Read("string", required=True)
+FLAG, NUMBER, NUMBER_REQ = Read("boolean"), Read("integer"), Read("integer", required=True)
+CODES, GRADES = Read("array"), Read("object")
+
+_CHILD_FACTS = _reads(child_id=UUID_REQ, birth_date=DATE, expected_birth_date=DATE, death_date=DATE, gender=TEXT,
+                      ethnicity=TEXT, disabilities=CODES, la_child_id=TEXT, upn=TEXT, upn_unknown=TEXT)
+_IN_EPISODE = _reads(child_id=UUID, episode_id=UUID, date=DATE_REQ)
+_OFFER_MOVED = _reads(service_offer_id=UUID_REQ, child_id=UUID, status=TEXT, version=NUMBER_REQ, date=DATE_REQ)
+_CASE_STEP = _reads(case_id=UUID_REQ, child_id=UUID, version=NUMBER_REQ, stage=TEXT, date=DATE_REQ)
+
+#: producer -> event type -> field -> what the projection reads. Checked against the
+#: producers' committed schemas (``services/reporting/contracts``) when an event arrives
+#: and, in the tests, against the producers' models: a producer cannot drop or retype a
+#: field listed here without a failing contract test.
+PROJECTIONS: dict[str, dict[str, dict[str, Read]]] = {
+    "referral": {
+        "agency.registered": _reads(agency_id=UUID_REQ, agency_type=TEXT),
+        "child.registered": {**_CHILD_FACTS, "agency_id": UUID},
+        "child.updated": _CHILD_FACTS,
+        "child.born": _CHILD_FACTS,
+        "child.died": _CHILD_FACTS,
+        "contact.recorded": _reads(contact_id=UUID_REQ, child_id=UUID, received_at=INSTANT_REQ, referral_source=TEXT,
+                                   referring_agency_type=TEXT, outcome=TEXT),
+        "contact.converted": _reads(contact_id=UUID_REQ, referral_id=UUID_REQ),
+        "referral.received": _reads(referral_id=UUID_REQ, child_id=UUID, received_at=INSTANT_REQ, referral_source=TEXT,
+                                    referring_agency_type=TEXT, re_referral=FLAG, contact_id=UUID),
+        "referral.decided": _reads(referral_id=UUID_REQ, decided_at=INSTANT_REQ, level=TEXT, outcome=TEXT,
+                                   overridden=FLAG, recommended_level=TEXT, referral_source=TEXT, episode_id=UUID),
+        "referral.feedback_sent": _reads(referral_id=UUID_REQ, sent_at=INSTANT_REQ),
+        "episode.opened": _reads(episode_id=UUID_REQ, child_id=UUID, referral_date=DATE_REQ, referral_source=TEXT,
+                                 referring_agency_type=TEXT, nfa=FLAG, primary_need=TEXT),
+        "episode.closed": _reads(episode_id=UUID_REQ, date=DATE_REQ, reason=TEXT),
+        "assessment.started": {**_IN_EPISODE, "assessment_id": UUID_REQ},
+        "assessment.authorised": {**_IN_EPISODE, "assessment_id": UUID_REQ, "factors": CODES},
+        "strategy_discussion.held": {**_IN_EPISODE, "s47_id": UUID, "icpc_target_date": DATE},
+        "s47.concluded": _reads(s47_id=UUID_REQ, date=DATE_REQ),
+        "icpc.held": _reads(s47_id=UUID_REQ, date=DATE_REQ, plan=FLAG),
+        "transfer_in.held": _reads(episode_id=UUID_REQ, date=DATE_REQ),
+        "cp_plan.started": {**_IN_EPISODE, "cp_plan_id": UUID_REQ, "category": TEXT, "previous_plans": NUMBER,
+                            "previous_plan_end_date": DATE},
+        "cp_plan.reviewed": _reads(cp_plan_id=UUID_REQ, date=DATE_REQ, child_id=UUID, latest_category=TEXT),
+        "cp_plan.ended": _reads(cp_plan_id=UUID_REQ, date=DATE_REQ, latest_category=TEXT, step_down=TEXT),
+        "cin_plan.started": {**_IN_EPISODE, "cin_plan_id": UUID_REQ, "stepped_down": FLAG},
+        "cin_plan.ended": _reads(cin_plan_id=UUID_REQ, date=DATE_REQ, step_down=TEXT),
+        "core_group.held": _reads(cp_plan_id=UUID_REQ, date=DATE_REQ, child_id=UUID),
+        "early_help.started": _reads(episode_id=UUID_REQ, child_id=UUID, date=DATE_REQ, lead_agency_id=UUID),
+        "early_help.closed": _reads(episode_id=UUID_REQ, child_id=UUID, date=DATE_REQ, reason=TEXT),
+        "visit.recorded": _reads(visit_id=UUID_REQ, child_id=UUID, agency_id=UUID, visited_on=DATE_REQ,
+                                 statutory=FLAG, child_seen=FLAG, seen_alone=FLAG, no_access=FLAG),
+        "engagement.recorded": _reads(engagement_event_id=UUID_REQ, child_id=UUID, agency_id=UUID, kind=TEXT,
+                                      occurred_on=DATE_REQ),
+        "service_offer.made": _reads(service_offer_id=UUID_REQ, child_id=UUID, agency_id=UUID, offered_on=DATE_REQ),
+        **dict.fromkeys(_OFFER_MOVES, _OFFER_MOVED),
+        "non_engagement.opened": _reads(case_id=UUID_REQ, child_id=UUID, opened_on=DATE_REQ, stage=TEXT),
+        **{f"non_engagement.{stage}": {**_CASE_STEP, "escalation": TEXT}
+           for stage in ("escalation_review", "multi_agency_meeting", "action_plan", "escalated")},
+        "non_engagement.closed": _CASE_STEP,
+    },
+    "assessment": {
+        "assessment.authorised": _reads(assessment_id=UUID_REQ, toolkit_id=TEXT_REQ, child_id=UUID, lineage_id=UUID,
+                                        authorised_on=DATE, authorised_at=INSTANT, area_grades=GRADES,
+                                        supersedes_id=UUID),
+    },
+}
+
+#: Fields the projection still reads from events logged before the producers' models
+#: (a rebuild replays them); no producer sends them now, so no contract lists them.
+LEGACY_READS: dict[str, dict[str, tuple[str, ...]]] = {
+    "referral": {"referral.received": ("agency_type",)},
+    "assessment": {"assessment.authorised": ("toolkit_assessment_id", "date")},
+}

@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Literal
 
 from services.reporting.domain.calendar import WorkingCalendar
+from services.reporting.domain.contracts import Contracts, default_contracts
 from services.reporting.domain.identifiers import Separated, separate
 from services.reporting.domain.projection import Event, Write, project
 from services.reporting.events import (
@@ -72,11 +73,18 @@ def _projected(events: Iterable[Event]) -> tuple[list[Write], int]:
 
 
 class ReadModel:
-    def __init__(self, queries: ReadModelQueries) -> None:
+    def __init__(self, queries: ReadModelQueries, contracts: Contracts | None = None) -> None:
         self.queries = queries
+        self.contracts = contracts or default_contracts()
+
+    def _check(self, event: EventEnvelope) -> None:
+        """The producer's contract for the fields reporting reads (422 before anything is written)."""
+        self.contracts.check(event.source, event.type, event.version, event.data)
 
     async def receive(self, webhook_id: str, event: EventEnvelope) -> Literal["applied", "duplicate"]:
-        """Apply an event once; a redelivery of the same webhook-id changes nothing."""
+        """Apply an event once; a redelivery of the same webhook-id changes nothing. An event
+        that breaks its contract raises ``EventContractBroken`` before anything is written."""
+        self._check(event)
         if not await self.queries.first_delivery(webhook_id, event.type):
             return "duplicate"
         data = _separated(webhook_id, event)
@@ -93,7 +101,10 @@ class ReadModel:
 
     async def receive_many(self, events: Sequence[EventEnvelope]) -> int:
         """The bulk path for offline loads (synthetic data, imports): the same log, counters and
-        projection as :meth:`receive`, in a few statements. Returns how many were new."""
+        projection as :meth:`receive`, in a few statements. Returns how many were new. One event
+        that breaks its contract refuses the whole batch, before anything is written."""
+        for e in events:
+            self._check(e)
         seen = await self.queries.already_applied([e.id for e in events])
         fresh: dict[str, EventEnvelope] = {}
         for e in events:
