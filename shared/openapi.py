@@ -171,6 +171,14 @@ _FORMATS: dict[str, str] = {
 # Candidates for a string with a pattern and no example of its own, tried in turn.
 _PATTERNED = ("signs_of_safety", "ns_csc", "NS-CSC", "partner-client", "P14D", "919", "a1")
 _MAX_DEPTH = 12
+_FORMAT_SHAPES = {
+    "uuid": r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}",
+    "date": r"\d{4}-\d{2}-\d{2}",
+    "date-time": r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})",
+}
+# Names too general to borrow another schema's example for: what they hold depends on the schema.
+_GENERIC_FIELDS = frozenset({"id", "kind", "type", "status", "outcome", "name", "label", "value", "reason",
+                             "note", "notes", "source", "code", "description", "title", "detail", "role", "items"})
 
 
 def _resolve(document: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
@@ -204,8 +212,70 @@ def _number(schema: dict[str, Any]) -> int | float:
     return float(value)
 
 
-def schema_example(document: dict[str, Any], schema: dict[str, Any], name: str = "", depth: int = 0) -> Any:
-    """A value valid against ``schema`` (``$ref``s resolved in ``document``), every property filled."""
+_TYPES: dict[str, tuple[type, ...]] = {
+    "string": (str,), "integer": (int,), "number": (int, float), "boolean": (bool,),
+    "array": (list,), "object": (dict,), "null": (type(None),),
+}
+
+
+def _fits(document: dict[str, Any], schema: dict[str, Any], value: Any, depth: int = 0) -> bool:
+    """A cheap check that ``value`` suits ``schema`` (type, enum, pattern, length, required,
+    nested): enough to borrow another schema's example of a same-named field."""
+    schema = _resolve(document, schema)
+    if depth > _MAX_DEPTH:
+        return False
+    options = schema.get("anyOf") or schema.get("oneOf")
+    if options:
+        return any(_fits(document, option, value, depth + 1) for option in options)
+    if "const" in schema:
+        return bool(value == schema["const"])
+    if "enum" in schema:
+        return value in schema["enum"]
+    kinds = schema.get("type")
+    kinds = [kinds] if isinstance(kinds, str) else kinds or []
+    allowed = tuple(t for kind in kinds for t in _TYPES.get(kind, ()))
+    if kinds and (not isinstance(value, allowed) or (isinstance(value, bool) and "boolean" not in kinds)):
+        return False
+    if isinstance(value, str):
+        if not int(schema.get("minLength", 0)) <= len(value) <= int(schema.get("maxLength", 10**9)):
+            return False
+        if schema.get("pattern") and not re.search(schema["pattern"], value):
+            return False
+        shape = _FORMAT_SHAPES.get(schema.get("format", ""))
+        return shape is None or re.fullmatch(shape, value) is not None
+    if isinstance(value, list):
+        items = schema.get("items", {})
+        return int(schema.get("minItems", 0)) <= len(value) <= int(schema.get("maxItems", 10**9)) and all(
+            _fits(document, items, item, depth + 1) for item in value)
+    if isinstance(value, dict):
+        properties, extra = schema.get("properties", {}), schema.get("additionalProperties", True)
+        if not set(schema.get("required", [])) <= value.keys():
+            return False
+        return all(
+            _fits(document, properties[key], item, depth + 1) if key in properties
+            else extra is not False and (not isinstance(extra, dict) or _fits(document, extra, item, depth + 1))
+            for key, item in value.items())
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return bool(schema.get("minimum", value) <= value <= schema.get("maximum", value))
+    return True
+
+
+def field_examples(document: dict[str, Any]) -> dict[str, list[Any]]:
+    """Every example any schema gives a field, by the field's name: a response's ``referral_source``
+    borrows the ``"2A"`` its create body shows, when it suits the response's field too."""
+    hints: dict[str, list[Any]] = {}
+    for schema in document.get("components", {}).get("schemas", {}).values():
+        for name, sub in (schema.get("properties") or {}).items() if isinstance(schema, dict) else ():
+            examples = sub.get("examples") if isinstance(sub, dict) else None
+            if isinstance(examples, list) and name not in _GENERIC_FIELDS:
+                hints.setdefault(name, []).extend(examples)
+    return hints
+
+
+def schema_example(document: dict[str, Any], schema: dict[str, Any], name: str = "", depth: int = 0,
+                   hints: dict[str, list[Any]] | None = None) -> Any:
+    """A value valid against ``schema`` (``$ref``s resolved in ``document``), every property filled;
+    ``hints`` (``field_examples``) are other schemas' examples of a field of the same name."""
     schema = _resolve(document, schema)
     for key in ("const",):
         if key in schema:
@@ -215,18 +285,21 @@ def schema_example(document: dict[str, Any], schema: dict[str, Any], name: str =
         return examples[0] if isinstance(examples, list) else next(iter(examples.values()))
     if "example" in schema:
         return schema["example"]
-    if schema.get("enum"):
-        return schema["enum"][0]
     if schema.get("default") is not None:
         return schema["default"]
+    for hint in (hints or {}).get(name, []):
+        if _fits(document, schema, hint):
+            return hint
+    if schema.get("enum"):
+        return schema["enum"][0]
     for key in ("anyOf", "oneOf"):
         if key in schema:
             options = [o for o in schema[key] if _resolve(document, o).get("type") != "null"] or schema[key]
-            return schema_example(document, options[0], name, depth)
+            return schema_example(document, options[0], name, depth, hints)
     if "allOf" in schema:
         merged: dict[str, Any] = {}
         for part in schema["allOf"]:
-            value = schema_example(document, part, name, depth)
+            value = schema_example(document, part, name, depth, hints)
             if not isinstance(value, dict):
                 return value
             merged.update(value)
@@ -238,15 +311,15 @@ def schema_example(document: dict[str, Any], schema: dict[str, Any], name: str =
         if depth > _MAX_DEPTH:
             return {}
         properties = schema.get("properties", {})
-        out = {key: schema_example(document, sub, key, depth + 1) for key, sub in properties.items()}
+        out = {key: schema_example(document, sub, key, depth + 1, hints) for key, sub in properties.items()}
         extra = schema.get("additionalProperties")
         if not properties and isinstance(extra, dict) and extra:
-            out["key"] = schema_example(document, extra, "value", depth + 1)
+            out["key"] = schema_example(document, extra, "value", depth + 1, hints)
         return out
     if kind == "array":
         if depth > _MAX_DEPTH:
             return []
-        item = schema_example(document, schema.get("items", {}), name, depth + 1)
+        item = schema_example(document, schema.get("items", {}), name, depth + 1, hints)
         return [item] * max(1, int(schema.get("minItems", 1))) if schema.get("maxItems", 1) else []
     if kind == "string":
         return _string(schema, name)
@@ -296,6 +369,7 @@ def _has_example(content: dict[str, Any]) -> bool:
 def add_examples(document: dict[str, Any]) -> dict[str, Any]:
     """Give every request body and every 2xx response an example where none is given, and
     every one of them its nulls back (``restore_nulls``), in place."""
+    hints = field_examples(document)
     for item in document.get("paths", {}).values():
         for method in METHODS:
             operation = item.get(method)
@@ -309,7 +383,7 @@ def add_examples(document: dict[str, Any]) -> dict[str, Any]:
                 if not isinstance(content, dict) or not isinstance(content.get("schema"), dict):
                     continue
                 if not _has_example(content):
-                    content["example"] = copy.deepcopy(schema_example(document, content["schema"]))
+                    content["example"] = copy.deepcopy(schema_example(document, content["schema"], hints=hints))
                 if "example" in content:
                     restore_nulls(document, content["schema"], content["example"])
                 for example in content.get("examples", {}).values():
