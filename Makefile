@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 SERVICE ?= referral
 
-.PHONY: run test test-sqlite test-postgres fmt lint typecheck check bench events migrate revision seed clean
+.PHONY: run test test-sqlite test-postgres fmt lint typecheck check bench events migrate revision seed client clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Python 3.11 or newer is needed (set PYTHON=...)"; exit 1; }
@@ -54,6 +54,15 @@ revision: $(STAMP)
 
 seed: $(STAMP)
 	$(PY) -m services.cli seed-demo
+
+# The typed Python client of the gateway's combined document (README: "Contract and generated client").
+# CLIENT_URL: the gateway the client's docs and token URL name (default: GATEWAY_PUBLIC_URL or http://127.0.0.1:8000).
+client: $(STAMP)
+	@mkdir -p clients
+	$(PY) -m services.cli openapi $(if $(CLIENT_URL),--public-url $(CLIENT_URL)) > clients/openapi.json
+	PATH="$(abspath $(VENV))/bin:$$PATH" $(VENV)/bin/openapi-python-client generate --path clients/openapi.json \
+		--config scripts/openapi-python-client.yaml --meta setup --output-path clients/python --overwrite
+	@echo "== clients/python: pip install -e clients/python, then: from neglect_backbone_client import AuthenticatedClient =="
 
 clean:
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache

@@ -4,6 +4,7 @@
     python -m services.cli seed-demo               load the demo partnership (safe to repeat)
     python -m services.cli run                     migrate, seed, start all four services
     python -m services.cli import FILE.jsonl       import a partner's history (docs/migration.md)
+    python -m services.cli openapi > FILE.json     the gateway's combined OpenAPI document (make client)
 """
 
 from __future__ import annotations
@@ -210,6 +211,8 @@ def main(argv: list[str] | None = None) -> None:
     i.add_argument("--retry-interrupted", action="store_true",
                    help="resend lines the last run left half-sent whose operation has no Idempotency-Key or If-Match")
     i.add_argument("--no-progress", action="store_true", help="no progress bar")
+    o = sub.add_parser("openapi", help="print the combined OpenAPI document the gateway serves (no service started)")
+    o.add_argument("--public-url", metavar="URL", help="the gateway's public address (default: GATEWAY_PUBLIC_URL)")
     args = parser.parse_args(argv)
     if args.command == "migrate":
         unknown = sorted(set(args.services) - set(SERVICES))
@@ -223,6 +226,11 @@ def main(argv: list[str] | None = None) -> None:
         asyncio.run(seed_demo(settings_for))
     elif args.command == "import":
         sys.exit(import_command(args))
+    elif args.command == "openapi":
+        from services.openapi_export import combined_document
+
+        json.dump(combined_document(args.public_url), sys.stdout, indent=2)
+        sys.stdout.write("\n")
     else:
         run()
 

@@ -23,7 +23,12 @@ from shared.errors import (
 from shared.events import OutboxRelay
 from shared.logs import configure_logging
 from shared.middleware import BodyGuardMiddleware, RequestContextMiddleware
-from shared.openapi import document_common_problems
+from shared.openapi import (
+    add_examples,
+    document_common_problems,
+    one_security_requirement,
+    operation_id,
+)
 from shared.outbox_api import outbox_router
 from shared.settings import ServiceSettings
 from shared.tokens import TokenVerifier
@@ -102,7 +107,8 @@ def build_service_app(
         tags = [*tags, OUTBOX_TAG]
     # /openapi.json stays (the gateway merges it); the docs pages are the gateway's (offline, no CDN).
     app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan, openapi_tags=tags,
-                  docs_url=None, redoc_url=None)
+                  docs_url=None, redoc_url=None, generate_unique_id_function=operation_id,
+                  separate_input_output_schemas=False)
     app.state.settings = settings
     app.state.db = Database(settings.effective_database_url)
     app.state.verifier = make_verifier(settings)
@@ -128,7 +134,9 @@ def install_openapi(app: FastAPI, *, body_exempt_prefixes: Sequence[str] = ()) -
         if app.openapi_schema:
             return app.openapi_schema
         schema = get_openapi(title=app.title, version=app.version, description=app.description,
-                             routes=app.routes, tags=app.openapi_tags)
+                             routes=app.routes, tags=app.openapi_tags,
+                             separate_input_output_schemas=app.separate_input_output_schemas)
+        one_security_requirement(schema)
         components = schema.setdefault("components", {}).setdefault("schemas", {})
         components["Problem"] = PROBLEM_SCHEMA
         for name in ("HTTPValidationError", "ValidationError"):
@@ -143,7 +151,7 @@ def install_openapi(app: FastAPI, *, body_exempt_prefixes: Sequence[str] = ()) -
                         del unprocessable["content"]["application/json"]
                         unprocessable.setdefault("content", {}).setdefault(
                             "application/problem+json", {"schema": {"$ref": "#/components/schemas/Problem"}})
-        app.openapi_schema = document_common_problems(schema, body_exempt_prefixes=body_exempt_prefixes)
+        app.openapi_schema = add_examples(document_common_problems(schema, body_exempt_prefixes=body_exempt_prefixes))
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]

@@ -31,6 +31,7 @@ from shared.db import Database
 from shared.errors import install_problem_handlers
 from shared.logs import configure_logging
 from shared.middleware import BodyGuardMiddleware, RequestContextMiddleware
+from shared.openapi import operation_id
 from shared.service import health, install_openapi
 from shared.tokens import TokenVerifier
 
@@ -89,7 +90,8 @@ def create_app(settings: GatewaySettings | None = None, *, upstreams: Mapping[st
     )
 
     api = FastAPI(title="Gateway", version="1.0.0", lifespan=_lifespan(pool), openapi_tags=TAGS,
-                  openapi_url=None, docs_url=None, redoc_url=None)
+                  openapi_url=None, docs_url=None, redoc_url=None, generate_unique_id_function=operation_id,
+                  separate_input_output_schemas=False)
     api.state.settings = settings
     api.state.db = Database(settings.effective_database_url)
     api.state.signer = signer
@@ -114,6 +116,7 @@ def create_app(settings: GatewaySettings | None = None, *, upstreams: Mapping[st
     api.state.openapi = OpenAPICatalog(
         api.openapi, pool, service_for, cache_seconds=settings.openapi_cache_seconds,
         fetch_timeout=settings.upstream_connect_timeout + min(settings.upstream_read_timeout, 5.0),
+        public_url=settings.public_url,
     )
 
     own: ASGIApp = BodyGuardMiddleware(api, max_bytes=settings.max_body_bytes, form_paths=FORM_PATHS)

@@ -2,8 +2,9 @@
 every service's, fetched from the services and cached.
 
 Each service keeps only the paths the gateway routes to it. Components with
-the same name and the same definition are shared; a conflicting one is
-renamed with the service's name in front and the service's ``$ref``s follow.
+the same name and the same definition are shared; a conflicting one, or two
+schemas with one title, fail the merge (``SchemaClash``, a 502 on ``/openapi.json``
+and a failing contract test): a generated client cannot have two types of one name.
 """
 
 from __future__ import annotations
@@ -22,29 +23,29 @@ from shared.openapi import add_problem
 Document = dict[str, Any]
 
 OAUTH_SCHEME = "OAuth2"
-BEARER_SCHEME = "HTTPBearer"
 CLIENT_BASIC_SCHEME = "ClientBasic"
 _METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
-SECURITY_SCHEMES: dict[str, Any] = {
-    OAUTH_SCHEME: {
-        "type": "oauth2",
-        "description": "Client credentials of your partner system. In these docs: Authorize, "
-                       "enter the client id and secret, tick the scopes you need.",
-        "flows": {"clientCredentials": {"tokenUrl": "/oauth/token", "scopes": SCOPES}},
-    },
-    BEARER_SCHEME: {
-        "type": "http",
-        "scheme": "bearer",
-        "bearerFormat": "JWT",
-        "description": "An access token from POST /oauth/token.",
-    },
-    CLIENT_BASIC_SCHEME: {
-        "type": "http",
-        "scheme": "basic",
-        "description": "Client id and secret, for POST /oauth/token only.",
-    },
-}
+
+
+def security_schemes(public_url: str) -> dict[str, Any]:
+    """The gateway's schemes: OAuth2 client credentials (every /v1 operation, with its scopes)
+    and HTTP Basic (the client's id and secret, for the token endpoint only)."""
+    return {
+        OAUTH_SCHEME: {
+            "type": "oauth2",
+            "description": "Client credentials of your partner system: POST /oauth/token gives an access "
+                           "token, sent as `Authorization: Bearer <token>`. In these docs: Authorize, enter "
+                           "the client id and secret, tick the scopes you need.",
+            "flows": {"clientCredentials": {"tokenUrl": f"{public_url.rstrip('/')}/oauth/token",
+                                            "scopes": dict(SCOPES)}},
+        },
+        CLIENT_BASIC_SCHEME: {
+            "type": "http",
+            "scheme": "basic",
+            "description": "Client id and secret, for POST /oauth/token only.",
+        },
+    }
 
 DESCRIPTION = """\
 The partnership's shared neglect model: referral, assessment and reporting
@@ -62,32 +63,31 @@ when you report a problem. Every response carries `X-Request-ID`.
 """
 
 
-def _rewrite_refs(node: Any, renames: Mapping[str, str]) -> Any:
-    if isinstance(node, dict):
-        return {
-            key: (renames.get(value, value) if key == "$ref" and isinstance(value, str)
-                  else _rewrite_refs(value, renames))
-            for key, value in node.items()
-        }
-    if isinstance(node, list):
-        return [_rewrite_refs(item, renames) for item in node]
-    return node
+class SchemaClash(BadGateway):
+    """Two documents define one component name (or schema title) differently. A generated client
+    would get one type for two shapes, so the merge refuses: rename one of the models."""
+
+    slug, title = "openapi-schema-clash", "The services' OpenAPI documents define one schema twice, differently"
 
 
-def _prefixed(service: str, name: str, taken: set[str]) -> str:
-    base = service[:1].upper() + service[1:] + name
-    candidate, n = base, 2
-    while candidate in taken:
-        candidate, n = f"{base}{n}", n + 1
-    return candidate
+def _titles(components: Mapping[str, Any], where: str, seen: dict[str, str]) -> None:
+    """Record where each schema title comes from; a title used for two schemas is a clash."""
+    for name, definition in components.get("schemas", {}).items():
+        title = definition.get("title", name) if isinstance(definition, dict) else name
+        origin = f"{where} {name}"
+        if seen.setdefault(title, origin) != origin:
+            raise SchemaClash(f"Schema title {title!r} is used by {seen[title]} and by {origin}: rename one model.")
 
 
 def _secured(path_item: dict[str, Any]) -> dict[str, Any]:
-    """Operations that need a token accept the gateway's OAuth2 flow as well as a bare bearer token."""
+    """Operations that need a token name the gateway's OAuth2 client-credentials scheme with the
+    scopes they need (one requirement: every scope listed is needed)."""
     for method in _METHODS:
         operation = path_item.get(method)
         if isinstance(operation, dict) and operation.get("security"):
-            operation["security"] = [{OAUTH_SCHEME: []}, {BEARER_SCHEME: []}]
+            scopes = sorted({scope for requirement in operation["security"] for scopes in requirement.values()
+                             for scope in scopes})
+            operation["security"] = [{OAUTH_SCHEME: scopes}]
     return path_item
 
 
@@ -108,9 +108,18 @@ def merge_documents(
     services: Mapping[str, Document],
     unavailable: Sequence[str],
     owner: Callable[[str], str | None],
+    *,
+    public_url: str = "http://127.0.0.1:8000",
 ) -> Document:
-    """The combined document. ``owner(path)`` names the service the gateway routes ``path`` to."""
+    """The combined document. ``owner(path)`` names the service the gateway routes ``path`` to;
+    ``public_url`` is where partners reach the gateway (``servers``, the token URL).
+
+    A component defined differently by two documents, or two schemas with one title, is a
+    :class:`SchemaClash`: the merge fails rather than hand a client two shapes under one name.
+    """
     merged = copy.deepcopy(own)
+    base = public_url.rstrip("/")
+    merged["servers"] = [{"url": base, "description": "The partnership's gateway"}]
     merged["info"] = {
         "title": "Neglect backbone API",
         "version": str(own.get("info", {}).get("version", "1.0.0")),
@@ -130,39 +139,25 @@ def merge_documents(
             section: entries for section, entries in document.get("components", {}).items()
             if section != "securitySchemes" and isinstance(entries, dict)
         }
-        # A definition that refers to a renamed one differs too: repeat until nothing new conflicts.
-        renames: dict[str, str] = {}
-        while True:
-            rewritten = _rewrite_refs(theirs, renames)
-            found = False
-            for section, entries in rewritten.items():
-                ours = components.get(section, {})
-                for name, definition in entries.items():
-                    ref = f"#/components/{section}/{name}"
-                    if ref not in renames and name in ours and ours[name] != definition:
-                        taken = {*ours, *entries, *(r.rsplit("/", 1)[-1] for r in renames.values())}
-                        new_name = _prefixed(service, name, taken)
-                        renames[ref] = f"#/components/{section}/{new_name}"
-                        found = True
-            if not found:
-                break
-        for section, entries in rewritten.items():
+        for section, entries in theirs.items():
             target = components.setdefault(section, {})
             for name, definition in entries.items():
-                renamed = renames.get(f"#/components/{section}/{name}", "").rsplit("/", 1)[-1]
-                target.setdefault(renamed or name, definition)
+                if name in target and target[name] != definition:
+                    raise SchemaClash(f"components.{section}.{name} differs between {service} and the "
+                                      f"document(s) merged before it: rename one model.")
+                target.setdefault(name, definition)
         for path, item in document.get("paths", {}).items():
             # Only what the gateway really routes to this service; its /livez is not ours to show.
             if owner(path) == service and path not in paths and isinstance(item, dict):
-                paths[path] = _forwarded(_rewrite_refs(item, renames))
+                paths[path] = _forwarded(copy.deepcopy(item))
         known_tags = {tag.get("name") for tag in tags}
         for tag in document.get("tags", []):
             if isinstance(tag, dict) and tag.get("name") not in known_tags:
                 tags.append(tag)
                 known_tags.add(tag.get("name"))
 
-    schemes = components.setdefault("securitySchemes", {})
-    schemes.update(copy.deepcopy(SECURITY_SCHEMES))
+    _titles(components, "the combined document:", {})
+    components["securitySchemes"] = security_schemes(base)
     if not tags:
         merged.pop("tags")
     return merged
@@ -185,7 +180,9 @@ class OpenAPICatalog:
         cache_seconds: float,
         fetch_timeout: float,
         clock: Callable[[], float] = time.monotonic,
+        public_url: str = "http://127.0.0.1:8000",
     ) -> None:
+        self.public_url = public_url
         self.own = own
         self.pool = pool
         self.owner = owner
@@ -219,5 +216,6 @@ class OpenAPICatalog:
             unavailable = [name for name in self.pool.names if name not in available]
             key = tuple((name, id(document)) for name, document in available.items())
             if self._merged is None or self._merged[0] != key:
-                self._merged = (key, merge_documents(self.own(), available, unavailable, self.owner))
+                self._merged = (key, merge_documents(self.own(), available, unavailable, self.owner,
+                                                              public_url=self.public_url))
             return self._merged[1]

@@ -12,6 +12,9 @@ class GatewaySettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="GATEWAY_", extra="ignore")
 
     service_name: str = "gateway"
+    #: Where partners reach the gateway (GATEWAY_PUBLIC_URL): the combined document's ``servers``
+    #: entry and its OAuth2 token URL, so a generated client and the docs call the right host.
+    public_url: str = "http://127.0.0.1:8000"
     referral_url: str = "http://127.0.0.1:8001"
     assessment_url: str = "http://127.0.0.1:8002"
     reporting_url: str = "http://127.0.0.1:8003"

@@ -27,12 +27,12 @@ OPENAPI: dict[str, Any] = {
     "info": {"title": "Assessment API", "version": "1.0.0"},
     "paths": {
         "/v1/toolkits": {"get": {
-            "operationId": "list_toolkits", "tags": ["toolkits"], "security": [{"HTTPBearer": []}],
+            "operationId": "list_toolkits", "tags": ["toolkits"], "security": [{"OAuth2": ["assessment:read"]}],
             "responses": {"200": {"description": "Toolkits", "content": {"application/json": {
-                "schema": {"$ref": "#/components/schemas/ChildRead"}}}}},
+                "schema": {"$ref": "#/components/schemas/ToolkitSummary"}}}}},
         }},
         "/v1/children/{child_id}/trajectory": {"get": {
-            "operationId": "get_trajectory", "security": [{"HTTPBearer": []}],
+            "operationId": "get_trajectory", "security": [{"OAuth2": []}, {"OAuth2": ["assessment:read"]}],
             "responses": {"404": {"description": "No child", "content": {"application/problem+json": {
                 "schema": {"$ref": "#/components/schemas/Problem"}}}}},
         }},
@@ -42,12 +42,12 @@ OPENAPI: dict[str, Any] = {
     },
     "components": {
         "schemas": {
-            # Same name as a referral schema, different shape: must be renamed.
-            "ChildRead": {"type": "object", "properties": {"scores": {"type": "array", "items": {"type": "integer"}}}},
+            # A schema of its own; a referral schema's name with another shape would fail the merge.
+            "ToolkitSummary": {"type": "object", "properties": {"scores": {"type": "array", "items": {"type": "integer"}}}},
             # Same definition as every service's: must be shared.
             "Problem": PROBLEM_SCHEMA,
         },
-        "securitySchemes": {"HTTPBearer": {"type": "http", "scheme": "bearer"}},
+        "securitySchemes": {"OAuth2": {"type": "oauth2", "flows": {"clientCredentials": {"tokenUrl": "/oauth/token", "scopes": {}}}}},
     },
     "tags": [{"name": "toolkits", "description": "Assessment toolkits."}],
 }

@@ -36,13 +36,13 @@ async def test_one_document_for_every_service(edge: httpx.AsyncClient) -> None:
     assert spec["info"]["x-unavailable-services"] == ["reporting"]
 
 
-async def test_conflicting_schemas_are_renamed_and_refs_follow(edge: httpx.AsyncClient) -> None:
+async def test_shared_schemas_are_merged_once_and_refs_resolve(edge: httpx.AsyncClient) -> None:
     spec = (await edge.get("/openapi.json")).json()
     schemas = spec["components"]["schemas"]
-    assert "given_name" in schemas["ChildRead"]["properties"]  # referral's keeps the name
-    assert "scores" in schemas["AssessmentChildRead"]["properties"]
+    assert "given_name" in schemas["ChildRead"]["properties"]  # referral's
+    assert "scores" in schemas["ToolkitSummary"]["properties"]  # the stub's
     toolkits = spec["paths"]["/v1/toolkits"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
-    assert toolkits == {"$ref": "#/components/schemas/AssessmentChildRead"}
+    assert toolkits == {"$ref": "#/components/schemas/ToolkitSummary"}
     trajectory = spec["paths"]["/v1/children/{child_id}/trajectory"]["get"]["responses"]["404"]
     assert trajectory["content"]["application/problem+json"]["schema"] == {"$ref": "#/components/schemas/Problem"}
     assert "AssessmentProblem" not in schemas  # identical definitions are shared
@@ -51,14 +51,33 @@ async def test_conflicting_schemas_are_renamed_and_refs_follow(edge: httpx.Async
         assert name in spec["components"][section], ref
 
 
+async def test_a_schema_clash_is_a_502_not_a_quiet_rename(make_gateway: MakeGateway, upstreams: dict[str, str]) -> None:
+    from tests.gateway import stub as stub_module
+
+    clashing = {"type": "object", "properties": {"scores": {"type": "integer"}}}
+    stub_module.OPENAPI["components"]["schemas"]["ChildRead"] = clashing
+    try:
+        app = await make_gateway({"referral": upstreams["referral"], "assessment": upstreams["assessment"]})
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=GATEWAY) as client:
+            r = await client.get("/openapi.json")
+    finally:
+        del stub_module.OPENAPI["components"]["schemas"]["ChildRead"]
+    assert r.status_code == 502
+    assert r.json()["type"].endswith("/openapi-schema-clash")
+    assert "ChildRead" in r.json()["detail"]
+
+
 async def test_security_schemes_for_partners(edge: httpx.AsyncClient) -> None:
     spec = (await edge.get("/openapi.json")).json()
     schemes = spec["components"]["securitySchemes"]
     flow = schemes["OAuth2"]["flows"]["clientCredentials"]
-    assert flow["tokenUrl"] == "/oauth/token"
+    assert flow["tokenUrl"] == "http://127.0.0.1:8000/oauth/token"  # GATEWAY_PUBLIC_URL
+    assert spec["servers"] == [{"url": "http://127.0.0.1:8000", "description": "The partnership's gateway"}]
     assert set(flow["scopes"]) == set(SCOPES)
-    assert schemes["HTTPBearer"]["scheme"] == "bearer"
-    assert spec["paths"]["/v1/children/{child_id}"]["get"]["security"] == [{"OAuth2": []}, {"HTTPBearer": []}]
+    assert "HTTPBearer" not in schemes
+    assert spec["paths"]["/v1/children/{child_id}"]["get"]["security"] == [{"OAuth2": ["referral:read"]}]
+    # the stub's two requirements become one with every scope
+    assert spec["paths"]["/v1/children/{child_id}/trajectory"]["get"]["security"] == [{"OAuth2": ["assessment:read"]}]
     token = spec["paths"]["/oauth/token"]["post"]
     assert "application/x-www-form-urlencoded" in token["requestBody"]["content"]
     # 422 only for U+0000 in the form, refused before the endpoint; OAuth errors are 400/401.
@@ -139,7 +158,7 @@ async def test_client_admin_and_audit_are_documented_with_their_scopes(edge: htt
             "/v1/clients/{client_id}/revoke", "/v1/audit/gateway/agencies/{agency_id}",
             "/v1/audit/referral/children/{child_id}", "/v1/audit/referral/agencies/{agency_id}"} <= paths.keys()
     register = paths["/v1/clients"]["post"]
-    assert register["security"] == [{"OAuth2": []}, {"HTTPBearer": []}]
+    assert register["security"] == [{"OAuth2": ["admin"]}]
     assert {"201", "401", "403", "409", "422", "429"} <= register["responses"].keys()
     assert "client_secret" in register["responses"]["201"]["content"]["application/json"]["example"]
     rotate = paths["/v1/clients/{client_id}/secret"]["post"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import pytest
@@ -16,7 +17,7 @@ from services.gateway.domain.errors import InvalidScope
 from services.gateway.domain.ratelimit import LimitStore, RequestLimit
 from services.gateway.domain.routing import service_for
 from services.gateway.forwarder import end_to_end
-from services.gateway.openapi_merge import merge_documents
+from services.gateway.openapi_merge import SchemaClash, merge_documents
 
 
 def test_secret_hash_verifies_only_its_secret() -> None:
@@ -116,21 +117,20 @@ def _doc(schemas: dict[str, Any], paths: dict[str, Any]) -> dict[str, Any]:
             "components": {"schemas": schemas}}
 
 
-def test_merge_renames_a_conflict_and_whatever_refers_to_it() -> None:
+def test_merge_shares_identical_components_and_refuses_a_conflict() -> None:
     own = _doc({}, {"/oauth/token": {"post": {"responses": {}}}})
     referral = _doc({"Page": {"type": "object", "properties": {"items": {"$ref": "#/components/schemas/Item"}}},
                      "Item": {"type": "string"}},
                     {"/v1/children": {"get": {"responses": {"200": {"$ref": "#/components/schemas/Page"}}}}})
-    # Page is written the same, but its Item is not: both must be told apart.
-    assessment = _doc({"Page": {"type": "object", "properties": {"items": {"$ref": "#/components/schemas/Item"}}},
-                       "Item": {"type": "integer"}},
-                      {"/v1/toolkits": {"get": {"responses": {"200": {"$ref": "#/components/schemas/Page"}}}}})
-    merged = merge_documents(own, {"referral": referral, "assessment": assessment}, [],
-                             lambda p: {"/v1/children": "referral", "/v1/toolkits": "assessment"}.get(p))
-    schemas = merged["components"]["schemas"]
-    assert schemas["Item"] == {"type": "string"}
-    assert schemas["AssessmentItem"] == {"type": "integer"}
-    assert schemas["AssessmentPage"]["properties"]["items"] == {"$ref": "#/components/schemas/AssessmentItem"}
-    assert merged["paths"]["/v1/toolkits"]["get"]["responses"]["200"] == {"$ref": "#/components/schemas/AssessmentPage"}
-    assert merged["paths"]["/v1/children"]["get"]["responses"]["200"] == {"$ref": "#/components/schemas/Page"}
+    owner = {"/v1/children": "referral", "/v1/toolkits": "assessment"}.get
+    same = _doc(copy.deepcopy(referral["components"]["schemas"]),
+                {"/v1/toolkits": {"get": {"responses": {"200": {"$ref": "#/components/schemas/Page"}}}}})
+    merged = merge_documents(own, {"referral": referral, "assessment": same}, [], owner)
+    assert set(merged["components"]["schemas"]) == {"Page", "Item"}
+    assert merged["paths"]["/v1/toolkits"]["get"]["responses"]["200"] == {"$ref": "#/components/schemas/Page"}
     assert merged["info"]["x-unavailable-services"] == []
+    # Page is written the same, but its Item is not: a client would get one type for two shapes.
+    other = copy.deepcopy(same)
+    other["components"]["schemas"]["Item"] = {"type": "integer"}
+    with pytest.raises(SchemaClash, match="Item"):
+        merge_documents(own, {"referral": referral, "assessment": other}, [], owner)

@@ -35,7 +35,7 @@ def referral_client(app: FastAPI) -> httpx.AsyncClient:
     return client
 
 
-def child_directory(request: Request, session: SessionDep) -> ChildDirectory:
+async def child_directory(request: Request, session: SessionDep) -> ChildDirectory:
     settings: AssessmentSettings = request.app.state.settings
     return ChildDirectory(
         referral_client(request.app), settings.referral_url, settings.referral_timeout_seconds,
@@ -43,11 +43,11 @@ def child_directory(request: Request, session: SessionDep) -> ChildDirectory:
     )
 
 
-def toolkits_domain(session: SessionDep) -> Toolkits:
+async def toolkits_domain(session: SessionDep) -> Toolkits:
     return Toolkits(ToolkitQueries(session))
 
 
-def assessments_domain(
+async def assessments_domain(
     request: Request, session: SessionDep, audit: AuditDep, outbox: OutboxDep,
     children: Annotated[ChildDirectory, Depends(child_directory)],
 ) -> Assessments:

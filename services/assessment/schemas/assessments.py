@@ -288,7 +288,7 @@ class AreaChangeRead(BaseModel):
 class ComparisonRead(BaseModel):
     compared_with: uuid.UUID
     direction: DirectionName | None = Field(description="Null when no area could be compared.")
-    areas: dict[str, AreaChangeRead]
+    areas: dict[str, AreaChangeRead] = Field(title="AreaChanges")  # a title of its own: a generated client's type
 
 
 class TrajectoryPoint(BaseModel):
@@ -296,7 +296,7 @@ class TrajectoryPoint(BaseModel):
     toolkit_version: str
     assessed_on: date = Field(description="The end of the assessment window.")
     authorised_at: datetime
-    areas: dict[str, int] = Field(description="The practitioner's area grades.")
+    areas: dict[str, int] = Field(description="The practitioner's area grades.", title="TrajectoryAreaGrades")
     from_baseline: ComparisonRead | None
     from_previous: ComparisonRead | None
 
@@ -351,7 +351,8 @@ class LatestResult(BaseModel):
     assessment_id: uuid.UUID
     authorised_at: datetime = Field(description="When the authorisation was recorded.")
     authorised_on: date = Field(description="The day it was authorised: how old the result is.")
-    areas: dict[str, AreaGrades] = Field(examples=[{"physical_care": {"practitioner_grade": 4, "suggestion": 3}}])
+    areas: dict[str, AreaGrades] = Field(examples=[{"physical_care": {"practitioner_grade": 4, "suggestion": 3}}],
+                                         title="LatestAreaGrades")
     items_rated: dict[str, int] | None = Field(default=None, examples=[{"very_concerned": 3, "sometimes_concerned": 1}],
                                                description="Ratings counted by scale value id (named scales only).")
     items_rated_by_domain: dict[str, dict[str, int]] | None = Field(default=None, description="The same counts per area.")

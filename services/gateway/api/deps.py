@@ -18,7 +18,7 @@ from shared.tokens import Principal
 IsAdmin = Annotated[Principal, Depends(require_scopes("admin"))]
 
 
-def token_issuer(request: Request, session: SessionDep) -> TokenIssuer:
+async def token_issuer(request: Request, session: SessionDep) -> TokenIssuer:
     settings: GatewaySettings = request.app.state.settings
     return TokenIssuer(
         Clients(ClientQueries(session)), request.app.state.signer,
@@ -30,7 +30,7 @@ def token_issuer(request: Request, session: SessionDep) -> TokenIssuer:
 TokenIssuerDep = Annotated[TokenIssuer, Depends(token_issuer)]
 
 
-def client_admin(session: SessionDep, audit: AuditDep) -> ClientAdmin:
+async def client_admin(session: SessionDep, audit: AuditDep) -> ClientAdmin:
     return ClientAdmin(Clients(ClientQueries(session)), audit)
 
 

@@ -19,7 +19,6 @@ from services.referral.models import PreProceedings
 from services.referral.queries.journey import LoadedJourney
 from services.referral.schemas.episodes import (
     AssessmentAuthorisation,
-    AssessmentRead,
     AssessmentStart,
     CinPlanRead,
     Closure,
@@ -39,6 +38,7 @@ from services.referral.schemas.episodes import (
     PreProceedingsStart,
     S47Conclusion,
     S47Read,
+    StatutoryAssessmentRead,
     StrategyDiscussionCreate,
     StrategyDiscussionRead,
 )
@@ -64,7 +64,7 @@ def episode_read(loaded: LoadedJourney, episode_id: uuid.UUID) -> EpisodeRead:
         id=row.id, child_id=row.child_id, kind=row.kind, referral_date=row.referral_date,
         referral_source=row.referral_source, nfa=row.nfa, primary_need=row.primary_need,
         closure_date=row.closure_date, reason_for_closure=row.reason_for_closure, icpc_date=row.icpc_date,
-        assessments=[AssessmentRead(**a.model_dump(include={"id", "start_date", "child_seen_date", "authorised_date", "authorised_by", "factors"}), due_date=due)
+        assessments=[StatutoryAssessmentRead(**a.model_dump(include={"id", "start_date", "child_seen_date", "authorised_date", "authorised_by", "factors"}), due_date=due)
                      for a in loaded.assessments.values() if a.episode_id == episode_id],
         strategy_discussions=[StrategyDiscussionRead(id=d.id, held_date=d.held_date, outcome=d.outcome, s47_id=d.s47_id,
                                                      participating_agency_ids=[uuid.UUID(a) for a in d.participating_agency_ids])
@@ -110,14 +110,14 @@ async def get_episode(episode_id: uuid.UUID, who: CanRead, journeys: JourneysDep
 
 
 @router.post("/{episode_id}/assessments", responses=STEP_ERRORS)
-async def start_assessment(episode_id: uuid.UUID, body: AssessmentStart, who: CanWrite, version: IfMatch,
+async def start_statutory_assessment(episode_id: uuid.UUID, body: AssessmentStart, who: CanWrite, version: IfMatch,
                            journeys: JourneysDep, response: Response) -> EpisodeRead:
     """Start a child and family assessment (s17). One open assessment per episode (DfE 8896)."""
     return _respond(await journeys.start_assessment(who, episode_id, version, body), episode_id, response)
 
 
 @router.post("/{episode_id}/assessments/{assessment_id}/authorisation", responses=STEP_ERRORS)
-async def authorise_assessment(episode_id: uuid.UUID, assessment_id: uuid.UUID, body: AssessmentAuthorisation,
+async def authorise_statutory_assessment(episode_id: uuid.UUID, assessment_id: uuid.UUID, body: AssessmentAuthorisation,
                                who: CanWrite, version: IfMatch, journeys: JourneysDep, response: Response) -> EpisodeRead:
     """A manager authorises the assessment with the factors identified (`16A` neglect). Stops the 45-working-day clock."""
     return _respond(await journeys.authorise_assessment(who, episode_id, assessment_id, version, body), episode_id, response)

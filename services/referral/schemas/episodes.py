@@ -149,7 +149,7 @@ class Closure(Body):
         return _code("ReasonForClosure", value)
 
 
-class AssessmentRead(BaseModel):
+class StatutoryAssessmentRead(BaseModel):
     id: uuid.UUID
     start_date: date
     child_seen_date: date | None
@@ -231,7 +231,7 @@ class EpisodeRead(BaseModel):
     closure_date: date | None
     reason_for_closure: str | None
     icpc_date: date | None = Field(description="Episode-level initial conference date (a transfer-in); s47 conferences are under `s47s`.")
-    assessments: list[AssessmentRead]
+    assessments: list[StatutoryAssessmentRead]
     strategy_discussions: list[StrategyDiscussionRead]
     s47s: list[S47Read]
     conferences: list[ConferenceRead]
