@@ -155,6 +155,11 @@ def merge_documents(
             # Only what the gateway really routes to this service; its /livez is not ours to show.
             if owner(path) == service and path not in paths and isinstance(item, dict):
                 paths[path] = _forwarded(_rewrite_refs(item, renames))
+        # What a service sends to partners' endpoints (OpenAPI 3.1 ``webhooks``), its refs renamed as its paths'.
+        webhooks: dict[str, Any] = merged.setdefault("webhooks", {})
+        for name, item in document.get("webhooks", {}).items():
+            if isinstance(item, dict) and name not in webhooks:
+                webhooks[name] = _rewrite_refs(item, renames)
         known_tags = {tag.get("name") for tag in tags}
         for tag in document.get("tags", []):
             if isinstance(tag, dict) and tag.get("name") not in known_tags:
@@ -165,6 +170,8 @@ def merge_documents(
     schemes.update(copy.deepcopy(SECURITY_SCHEMES))
     if not tags:
         merged.pop("tags")
+    if not merged.get("webhooks"):
+        merged.pop("webhooks", None)
     return merged
 
 
