@@ -63,6 +63,8 @@ def dev_environment() -> dict[str, str]:
         "REPORTING_LA_CODE": "919",
         "REPORTING_POPULATION_0_17": "52400",
         "REPORTING_POPULATION_YEAR": "2025",
+        # Partner webhooks to a receiver on this machine (http, localhost): development only.
+        "REFERRAL_WEBHOOK_ALLOW_PRIVATE_URLS": "true",
     }
     secret = _dev_secret("webhook-secret")
     for service in SERVICES:

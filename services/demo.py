@@ -39,13 +39,14 @@ class DemoAgency:
 
 AGENCIES = [
     DemoAgency("NS-CSC", "Northshire Children's Social Care", "childrens_social_care",
-               ("referral:read", "referral:write", "assessment:read", "assessment:write", "reporting:read")),
-    DemoAgency("NS-POL", "Northshire Police", "police", ("referral:read", "referral:write")),
+               ("referral:read", "referral:write", "assessment:read", "assessment:write", "reporting:read",
+                "webhooks:manage")),
+    DemoAgency("NS-POL", "Northshire Police", "police", ("referral:read", "referral:write", "webhooks:manage")),
     DemoAgency("NS-HV", "Northshire Health Visiting", "health_visiting",
-               ("referral:read", "referral:write", "assessment:read", "assessment:write")),
-    DemoAgency("NS-SCH", "Harbourside Primary School", "school", ("referral:read", "referral:write")),
+               ("referral:read", "referral:write", "assessment:read", "assessment:write", "webhooks:manage")),
+    DemoAgency("NS-SCH", "Harbourside Primary School", "school", ("referral:read", "referral:write", "webhooks:manage")),
     DemoAgency("NS-EH", "Northshire Early Help", "early_help",
-               ("referral:read", "referral:write", "assessment:read", "assessment:write")),
+               ("referral:read", "referral:write", "assessment:read", "assessment:write", "webhooks:manage")),
     DemoAgency("NS-LSCP", "Northshire Partnership Business Unit", "la_other_internal",
                ("reporting:read", "reporting:export")),
 ]

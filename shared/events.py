@@ -14,7 +14,7 @@ import logging
 import random
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Annotated, Any
@@ -87,9 +87,15 @@ class Outbox:
         self.session = session
         self.subscribers: list[str] = list(request.app.state.settings.outbox_subscribers)
         self.source: str = request.app.state.settings.service_name
+        #: A service may add to the same transaction for each event (referral: queue its webhook fan-out).
+        self.on_emit: Callable[[AsyncSession, OutboxMessage], Awaitable[None]] | None = getattr(
+            request.app.state, "on_emit", None)
 
     async def emit(self, event_type: str, occurred_at: datetime | None = None, **data: Any) -> OutboxMessage:
-        return await emit(self.session, self.subscribers, self.source, event_type, occurred_at, **data)
+        message = await emit(self.session, self.subscribers, self.source, event_type, occurred_at, **data)
+        if self.on_emit is not None:
+            await self.on_emit(self.session, message)
+        return message
 
 
 async def emit(

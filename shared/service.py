@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from typing import Any
 
 import httpx
@@ -74,6 +74,7 @@ def build_service_app(
     tags: list[dict[str, Any]] | None = None,
     on_startup: Callable[[FastAPI], Any] | None = None,
     body_exempt_prefixes: Sequence[str] = (),
+    workers: Sequence[Callable[[FastAPI], Coroutine[Any, Any, None]]] = (),
 ) -> FastAPI:
     """One domain service: its state is set here, so tests may swap the session factory."""
     configure_logging(settings.log_level)
@@ -93,9 +94,15 @@ def build_service_app(
                                 batch_size=settings.outbox_batch_size)
             app.state.relay = relay
             relay_task = asyncio.create_task(relay.run_forever(settings.outbox_poll_seconds))
+        # A service's own background loops (referral's webhook fan-out and delivery), run while it runs.
+        worker_tasks = [asyncio.create_task(worker(app)) for worker in workers] if settings.relay_enabled else []
         try:
             yield
         finally:
+            for task in worker_tasks:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             # Shutdown (SIGTERM: uvicorn has stopped accepting and finished in-flight requests):
             # the relay finishes its send under way and gives back its other leases.
             if relay is not None and relay_task is not None:
@@ -134,7 +141,7 @@ def install_openapi(app: FastAPI, *, body_exempt_prefixes: Sequence[str] = ()) -
         if app.openapi_schema:
             return app.openapi_schema
         schema = get_openapi(title=app.title, version=app.version, description=app.description,
-                             routes=app.routes, tags=app.openapi_tags,
+                             routes=app.routes, tags=app.openapi_tags, webhooks=app.webhooks.routes,
                              separate_input_output_schemas=app.separate_input_output_schemas)
         one_security_requirement(schema)
         components = schema.setdefault("components", {}).setdefault("schemas", {})
@@ -151,6 +158,10 @@ def install_openapi(app: FastAPI, *, body_exempt_prefixes: Sequence[str] = ()) -
                         del unprocessable["content"]["application/json"]
                         unprocessable.setdefault("content", {}).setdefault(
                             "application/problem+json", {"schema": {"$ref": "#/components/schemas/Problem"}})
+        for path_item in schema.get("webhooks", {}).values():
+            # What partners receive: our validation error is not one of their answers.
+            for operation in path_item.values():
+                operation.get("responses", {}).pop("422", None)
         app.openapi_schema = add_examples(document_common_problems(schema, body_exempt_prefixes=body_exempt_prefixes))
         return app.openapi_schema
 

@@ -150,6 +150,11 @@ def merge_documents(
             # Only what the gateway really routes to this service; its /livez is not ours to show.
             if owner(path) == service and path not in paths and isinstance(item, dict):
                 paths[path] = _forwarded(copy.deepcopy(item))
+        # What a service sends to partners' endpoints (OpenAPI 3.1 ``webhooks``)..
+        webhooks: dict[str, Any] = merged.setdefault("webhooks", {})
+        for name, item in document.get("webhooks", {}).items():
+            if isinstance(item, dict) and name not in webhooks:
+                webhooks[name] = copy.deepcopy(item)
         known_tags = {tag.get("name") for tag in tags}
         for tag in document.get("tags", []):
             if isinstance(tag, dict) and tag.get("name") not in known_tags:
@@ -160,6 +165,8 @@ def merge_documents(
     components["securitySchemes"] = security_schemes(base)
     if not tags:
         merged.pop("tags")
+    if not merged.get("webhooks"):
+        merged.pop("webhooks", None)
     return merged
 
 

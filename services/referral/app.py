@@ -21,7 +21,9 @@ from services.referral.api import (
     referrals,
     sharing,
     threshold_models,
+    webhooks,
 )
+from services.referral.api.webhook_events import document_webhooks
 from services.referral.domain.threshold_models import (
     NoActiveThresholdModel,
     ensure_active,
@@ -29,6 +31,7 @@ from services.referral.domain.threshold_models import (
 )
 from services.referral.queries.referrals import ThresholdModelQueries
 from services.referral.settings import ReferralSettings
+from services.referral.webhook_worker import queue_for_webhooks, run_webhook_workers
 from shared.service import build_service_app
 
 log = logging.getLogger("referral")
@@ -48,6 +51,8 @@ TAGS = [
     {"name": "practice", "description": "Visits (seen, seen alone, home conditions) and the child's own voice."},
     {"name": "engagement", "description": "Service offers, engagement events and the non-engaging pathway."},
     {"name": "sharing", "description": "Consent (recorded, never a gate) and the append-only information-sharing log."},
+    {"name": "webhooks", "description": "Partner webhooks: your agency's endpoints, told of events about the children it may "
+                                         "read, signed the Standard Webhooks way (scope `webhooks:manage`; docs/webhooks.md)."},
     {"name": "audit", "description": "Who accessed a child's records, and what an agency accessed (scope `audit:read`)."},
 ]
 
@@ -70,13 +75,18 @@ async def load_reference_data(app: FastAPI) -> None:
 
 def create_app(settings: ReferralSettings | None = None) -> FastAPI:
     settings = settings or ReferralSettings()
-    return build_service_app(
+    app = build_service_app(
         settings,
         title="Referral API",
         description="Children, agencies, referrals and thresholds of the partnership's neglect model.",
         routers=[children.router, agencies.router, episodes.router, early_help.router, alerts.router, chronology.router,
                  contacts.router, referrals.router, threshold_models.router,
-                 people.router, involvements.router, practice.router, sharing.router, audit.router],
+                 people.router, involvements.router, practice.router, sharing.router, audit.router, webhooks.router],
         tags=TAGS,
         on_startup=load_reference_data,
+        workers=[run_webhook_workers],
     )
+    # Every event written to the outbox is queued for partner webhooks in the same transaction.
+    app.state.on_emit = queue_for_webhooks
+    document_webhooks(app)
+    return app

@@ -484,6 +484,80 @@ class InformationShare(SQLModel, table=True):
     created_at: datetime = utc_column()
 
 
+class WebhookEndpoint(SQLModel, table=True):
+    """A partner agency's HTTPS endpoint and the event types it wants (docs/webhooks.md).
+
+    The secret signs every delivery (Standard Webhooks); it is kept as given out, since
+    signing needs it. After a rotation the previous one signs too until ``previous_secret_expires_at``.
+    """
+
+    __tablename__ = "webhook_endpoint"
+    __table_args__ = (Index("ix_webhook_endpoint_agency", "agency_id", "created_at"),)
+    id: uuid.UUID = uuid_pk()
+    agency_id: uuid.UUID = Field(foreign_key="agency.id")
+    created_by: str = Field(max_length=100)
+    url: str = Field(max_length=2000)
+    description: str | None = Field(default=None, max_length=500)
+    event_types: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    enabled: bool = True
+    secret: str = Field(max_length=100)
+    previous_secret: str | None = Field(default=None, max_length=100)
+    previous_secret_expires_at: datetime | None = utc_column(nullable=True)
+    secret_rotated_at: datetime | None = utc_column(nullable=True)
+    created_at: datetime = utc_column()
+    updated_at: datetime = utc_column()
+    version: int = 1
+
+
+class WebhookFanout(SQLModel, table=True):
+    """An event written beside its change, waiting to be fanned out to endpoints after commit."""
+
+    __tablename__ = "webhook_fanout"
+    message_id: uuid.UUID = Field(primary_key=True, foreign_key="outbox_message.id")
+    created_at: datetime = utc_column()
+
+
+class WebhookDelivery(SQLModel, table=True):
+    """One event (or ping) to one endpoint: ``pending``, ``delivered`` or ``dead``."""
+
+    __tablename__ = "webhook_delivery"
+    __table_args__ = (
+        Index("ix_webhook_delivery_due", "status", "next_attempt_at"),
+        Index("ix_webhook_delivery_endpoint", "endpoint_id", "created_at"),
+    )
+    id: uuid.UUID = uuid_pk()
+    endpoint_id: uuid.UUID = Field(foreign_key="webhook_endpoint.id")
+    #: Sent as ``webhook-id``: the same on every attempt, so the partner applies the event once.
+    webhook_id: str = Field(max_length=100)
+    event_type: str = Field(max_length=100)
+    #: The body sent, apart from the timestamp: ``type``, ``timestamp`` and ids only.
+    payload: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    status: str = Field(default="pending", max_length=20)
+    attempts: int = 0
+    #: The attempt count when it was last redelivered (the retry budget starts again there).
+    attempts_before_redelivery: int = 0
+    redeliveries: int = 0
+    next_attempt_at: datetime = utc_column()
+    last_status_code: int | None = None
+    last_error: str | None = Field(default=None, max_length=500)
+    delivered_at: datetime | None = utc_column(nullable=True)
+    dead_at: datetime | None = utc_column(nullable=True)
+    leased_until: datetime | None = utc_column(nullable=True)
+    lease_owner: str | None = Field(default=None, max_length=100)
+    created_at: datetime = utc_column()
+
+
+class WebhookAttempt(SQLModel, table=True):
+    __tablename__ = "webhook_attempt"
+    __table_args__ = (Index("ix_webhook_attempt_delivery", "delivery_id", "attempted_at"),)
+    id: uuid.UUID = uuid_pk()
+    delivery_id: uuid.UUID = Field(foreign_key="webhook_delivery.id")
+    attempted_at: datetime = utc_column()
+    status_code: int | None = None
+    error: str | None = Field(default=None, max_length=500)
+    duration_ms: float = 0.0
+
+
 METADATA = service_metadata([
     *SHARED_TABLES,
     *(
@@ -493,6 +567,7 @@ METADATA = service_metadata([
             ThresholdModelVersion, Episode, Referral, Recommendation, StatutoryAssessment, Section47,
             StrategyDiscussion, CpPlan, Conference, CinPlan, CoreGroup, PreProceedings, Visit, ChildVoice, ServiceOffer,
             EngagementEvent, NonEngagementCase, ChronologyEntry, ConsentRecord, InformationShare,
+            WebhookEndpoint, WebhookFanout, WebhookDelivery, WebhookAttempt,
         )
     ),
 ])

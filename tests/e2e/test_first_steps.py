@@ -171,6 +171,9 @@ async def test_synthetic_data_posts_with_make_runs_secret_and_says_when_there_is
 
 async def test_the_integrators_guide_runs_as_written(demo: Demo) -> None:
     text = (ROOT / "docs" / "integrators.md").read_text()
+    # The page is pasted at the repository's root: its webhooks step runs scripts/webhook_receiver.py.
+    if not (demo.home / "scripts").exists():
+        (demo.home / "scripts").symlink_to(ROOT / "scripts")
     script = "\n".join(re.findall(r"```sh\n(.*?)```", text, re.S)).replace("http://127.0.0.1:8000", demo.gateway)
     done = await bash(script, demo.home)
     assert done.returncode == 0, done.stderr + done.stdout
@@ -183,3 +186,7 @@ async def test_the_integrators_guide_runs_as_written(demo: Demo) -> None:
     assert "without If-Match: HTTP 428" in out
     assert "with an old version: HTTP 412" in out
     assert "with the current version: HTTP 200" in out
+    # Webhooks: the school's endpoint (scripts/webhook_receiver.py) verified the event about its child.
+    assert "endpoint: HTTP 201" in out
+    assert "another referral: HTTP 201" in out
+    assert re.search(r'^verified referral\.received \{"child_id": "[0-9a-f-]{36}", .*"referral_id": "[0-9a-f-]{36}"\}$', out, re.M), out

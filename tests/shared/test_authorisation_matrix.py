@@ -108,7 +108,7 @@ async def test_records_by_id_are_404_for_another_agency(service: str, apps: dict
     """Unknown or foreign ids never leak: a GET by id is 404 (or 503 where visibility is checked
     with another service that is not running here), never 200 or 500."""
     app = apps[service]
-    all_scopes = ("referral:read", "assessment:read", "reporting:read", "audit:read")
+    all_scopes = ("referral:read", "assessment:read", "reporting:read", "audit:read", "webhooks:manage")
     async with isolated(app, f"http://{service}") as client:
         for method, path, route in routes(app):
             if method != "GET" or "{" not in path:

@@ -25,6 +25,7 @@ SCOPES: dict[str, str] = {
     "reporting:read": "Read the pseudonymised partnership dataset and dashboards.",
     "reporting:export": "Produce identifiable statutory exports (CIN census, Annex A).",
     "audit:read": "Read the audit trail of access to children's records.",
+    "webhooks:manage": "Register and manage your agency's webhook endpoints (told of events about children it may read).",
     "admin": "Partnership administration: agencies, configuration.",
 }
 
