@@ -131,7 +131,7 @@ async def test_a_different_redirect_uri_at_the_token_endpoint_is_refused(login: 
     ({"code": "not-a-code-we-issued"}, "invalid_grant"),
     ({"code_verifier": ""}, "invalid_request"),
     ({"client_id": "someone-else"}, "invalid_request"),
-    ({"client_secret": "x" * 40}, "invalid_request"),
+    ({"client_secret": "x" * 40}, "unsupported_grant_type"),  # a confidential client's request
 ])
 async def test_malformed_token_requests_are_refused(login: httpx.AsyncClient, form: dict[str, str], error: str) -> None:
     verifier, challenge = pkce()

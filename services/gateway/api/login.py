@@ -132,11 +132,16 @@ def _id_tokens(request: Request) -> IdTokenVerifier:
     return verifier
 
 
+def is_public_grant(request: Request, form: dict[str, str]) -> bool:
+    """The dashboard's grants come without client authentication; a partner system's request
+    for them (with its secret) is answered as any other grant it may not use."""
+    return (form.get("grant_type") in PUBLIC_GRANTS and "client_secret" not in form
+            and not request.headers.get("authorization"))
+
+
 async def public_grant(request: Request, form: dict[str, str], tokens: TokenIssuer) -> IssuedToken:
     """The dashboard's grants: no client secret, a code with its PKCE verifier or an ID token."""
     settings = _settings(request)
-    if form.get("client_secret") is not None or request.headers.get("authorization"):
-        raise InvalidTokenRequest("The dashboard is a public client: send no client secret.")
     if form.get("client_id") != settings.dashboard_client_id:
         raise InvalidTokenRequest(f"client_id must be {settings.dashboard_client_id}: only the dashboard uses this grant.")
     grant = form["grant_type"]

@@ -108,7 +108,7 @@ async def issue_token(request: Request, response: Response, tokens: TokenIssuerD
     # Before anything else, the slow secret check above all: guessing is turned away cheaply.
     limits.admit_address(request.client.host if request.client else None)
     form = _form(await request.body())
-    if form.get("grant_type") in login.PUBLIC_GRANTS:  # the dashboard's sign-in: api/login.py
+    if login.is_public_grant(request, form):  # the dashboard's sign-in: api/login.py
         limits.admit_client(form.get("client_id") or "")
         issued = await login.public_grant(request, form, tokens)
     else:
