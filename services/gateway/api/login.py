@@ -83,6 +83,7 @@ def _login_page(request: Request, params: dict[str, str]) -> HTMLResponse:
         '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         "<title>Sign in — partnership dashboard (development)</title>\n"
+        '<link rel="icon" type="image/png" href="/docs/static/favicon.png">\n'
         '<link rel="stylesheet" href="/dashboard/dashboard.css">\n</head>\n<body>\n'
         '<main class="login" id="main">\n<h1>Sign in to the partnership dashboard</h1>\n'
         '<p class="warning" role="note">Development login: demo users only, no password. '
