@@ -240,7 +240,10 @@
       el("h2", { id: titleId, text: spec.title }),
     ]);
     if (spec.note) section.append(el("p", { className: "note", text: spec.note }));
-    if (spec.chart) {
+    const plotted = spec.chart && spec.chart.data.datasets.some((d) => d.data.some((v) => typeof v === "number" && v !== 0));
+    if (spec.chart && !plotted) {
+      section.append(el("p", { className: "note", text: "Nothing to chart: no figures above zero. The table below says why." }));
+    } else if (spec.chart) {
       const canvas = el("canvas", { role: "img", "aria-label": `${spec.title}: chart. The table below gives the same figures.` });
       section.append(el("figure", { className: "chart" + (spec.small ? " small" : "") }, [canvas]));
       charts.push(new window.Chart(canvas, spec.chart));
@@ -438,6 +441,8 @@
       select.append(el("option", { value: quarterName(p), text: quarterName(p) }));
       p = previous(p);
     }
+    // The last complete quarter first: quarterly figures are read when a quarter has ended.
+    select.selectedIndex = 1;
     select.addEventListener("change", () => load(select.value).catch(failed));
     $("controls").hidden = false;
     $("controls").addEventListener("submit", (e) => e.preventDefault());
