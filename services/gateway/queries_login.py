@@ -26,7 +26,7 @@ class CodeQueries:
         """Mark the code used; False when it already was (one winner among concurrent attempts)."""
         stmt = (update(AuthorizationCode).where(col(AuthorizationCode.code_hash) == code_hash)
                 .where(col(AuthorizationCode.used_at).is_(None)).values(used_at=now))
-        result = await self.session.exec(stmt)  # type: ignore[call-overload]
+        result = await self.session.exec(stmt)
         return bool(result.rowcount == 1)
 
     async def commit(self) -> None:
@@ -34,4 +34,4 @@ class CodeQueries:
 
     async def purge_expired(self, before: datetime) -> None:
         """Forget codes that can no longer be used (called as new ones are issued)."""
-        await self.session.exec(delete(AuthorizationCode).where(col(AuthorizationCode.expires_at) < before))  # type: ignore[call-overload]
+        await self.session.exec(delete(AuthorizationCode).where(col(AuthorizationCode.expires_at) < before))

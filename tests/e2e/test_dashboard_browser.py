@@ -30,6 +30,7 @@ pytestmark = pytest.mark.skipif(os.environ.get("TEST_DB", "sqlite") != "sqlite",
 TAB = {"key": "Tab", "code": "Tab", "windowsVirtualKeyCode": 9}
 ENTER = {"key": "Enter", "code": "Enter", "windowsVirtualKeyCode": 13, "text": "\r"}
 ARROW_DOWN = {"key": "ArrowDown", "code": "ArrowDown", "windowsVirtualKeyCode": 40}
+DASH = "\u2013"  # how the dashboard shows a figure that is not there
 TABLES = """Object.fromEntries([...document.querySelectorAll('table')].map(t => [t.id, Object.fromEntries(
     [...t.querySelectorAll('tbody tr')].map(r => [r.dataset.key, Object.fromEntries(
         [...r.querySelectorAll('[data-column]')].map(c => [c.dataset.column, c.textContent.trim()]))]))]))"""
@@ -44,9 +45,10 @@ async def wait_for(page: Page, expression: str, what: str) -> Any:
     """Ask the page again until ``expression`` is truthy (the browser has no event to wait for)."""
     try:
         async with asyncio.timeout(RENDER_TIMEOUT):
-            while not (found := await page.evaluate(expression)):
+            while True:  # the browser has no event to wait for: ask it again
+                if found := await page.evaluate(expression):
+                    return found
                 await asyncio.sleep(0.2)
-            return found
     except TimeoutError:
         text = await page.evaluate("document.body && document.body.innerText.slice(0, 800)")
         pytest.fail(f"{what}: not within {RENDER_TIMEOUT}s; complaints: {page.complaints}; page text: {text!r}")
@@ -68,7 +70,7 @@ def shown(value: Any) -> str:
     """As the dashboard writes a figure (dashboard.js ``shown``; JavaScript writes 100.0 as 100)."""
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    return "–" if value is None else str(value)
+    return DASH if value is None else str(value)
 
 
 def quarter_end(name: str) -> date:
@@ -76,19 +78,21 @@ def quarter_end(name: str) -> date:
     return [date(fy, 6, 30), date(fy, 9, 30), date(fy, 12, 31), date(fy + 1, 3, 31)][q - 1]
 
 
-async def delivered(demo: Demo) -> None:
+async def delivered(home: Demo) -> None:
     """Wait until the referral and assessment services have delivered every event to reporting
     (their outboxes hold no pending delivery), so the figures stay still while they are compared."""
 
     def pending() -> int:
         total = 0
         for service in ("referral", "assessment"):
-            with contextlib.closing(sqlite3.connect(demo.home / "var" / f"{service}.db")) as db:
+            with contextlib.closing(sqlite3.connect(home.home / "var" / f"{service}.db")) as db:
                 total += db.execute("select count(*) from outbox_delivery where status = 'pending'").fetchone()[0]
         return total
 
     async with asyncio.timeout(RENDER_TIMEOUT):
-        while await asyncio.to_thread(pending):
+        while True:  # the relays send on their own schedule: look again
+            if not await asyncio.to_thread(pending):
+                return
             await asyncio.sleep(0.5)
 
 
@@ -141,7 +145,9 @@ async def test_the_dashboard_signs_in_by_keyboard_and_shows_the_apis_figures(dem
         await press(page, ENTER)
         csv_file = downloads / f"timeliness-{period}.csv"
         async with asyncio.timeout(RENDER_TIMEOUT):
-            while not csv_file.exists():
+            while True:  # the browser writes the file when it likes: look again
+                if csv_file.exists():
+                    break
                 await asyncio.sleep(0.2)
         await page.evaluate("window.scrollTo(0, 0)")
         shot = await screenshot(page, "dashboard.png")
@@ -190,7 +196,8 @@ async def test_the_dashboard_signs_in_by_keyboard_and_shows_the_apis_figures(dem
     assert len(shown_tables["trend-nq15-table"]) == 8
 
     # The demo's targets colour the figures, in words too.
-    assert targets["targets"] and legend_hidden is False
+    assert targets["targets"]
+    assert legend_hidden is False
     assert coloured > 0
     overdue = {c["clock"]: c["overdue"] for c in alerts["clocks"]}
     target_text = shown_tables["alerts-table"]["referral_decision"]["target"]
@@ -212,7 +219,7 @@ async def test_the_dashboard_signs_in_by_keyboard_and_shows_the_apis_figures(dem
     for row in rows:
         clock = by_name[row["Timescale"]]
         assert (row["Completed"], row["Per cent on time"]) == (
-            shown(clock["completed"]).replace("–", ""), shown(clock["percent_on_time"]).replace("–", ""))
+            shown(clock["completed"]).replace(DASH, ""), shown(clock["percent_on_time"]).replace(DASH, ""))
 
     assert shot.read_bytes().startswith(b"\x89PNG")
     # Everything came from the gateway (the chart library included), nothing broke the policy or the page.

@@ -29,7 +29,7 @@ from shared.errors import BadRequest, NotFound
 
 log = logging.getLogger("gateway.login")
 AUTHORIZATION_CODE = "authorization_code"
-TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange"
+TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange"  # noqa: S105 - a URN, not a secret
 #: RFC 7636 §4.1: 43-128 unreserved characters.
 VERIFIER = re.compile(r"^[A-Za-z0-9._~-]{43,128}$")
 #: BASE64URL(SHA256(...)) without padding: 43 characters.

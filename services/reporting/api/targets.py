@@ -7,7 +7,13 @@ from fastapi import APIRouter, Depends, Request, Response
 
 from services.reporting.api.deps import CanAdminister, CanRead, JsonOnly, clocks_of
 from services.reporting.domain.dataset import SPECS
-from services.reporting.domain.targets import InvalidTargets, Target, Targets, TargetSet, known_figures
+from services.reporting.domain.targets import (
+    InvalidTargets,
+    Target,
+    Targets,
+    TargetSet,
+    known_figures,
+)
 from services.reporting.queries.targets import TargetQueries
 from services.reporting.schemas_targets import TargetBody, TargetsRead, TargetsUpdate
 from shared.db import SessionDep
