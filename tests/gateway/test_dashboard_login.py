@@ -175,3 +175,50 @@ async def test_without_dev_users_the_login_is_off(gateway: httpx.AsyncClient) ->
     assert_refused(r, 400, "unsupported_grant_type")
     config = (await gateway.get("/dashboard/config.json")).json()
     assert (config["exchange"], config["dev_login"]) == (False, False)
+
+
+# --- an identity provider: its ID token exchanged for a gateway token (RFC 8693) ---------------------
+
+IDP = "https://idp.test"
+EXCHANGE = {"grant_type": "urn:ietf:params:oauth:grant-type:token-exchange", "client_id": "dashboard",
+            "subject_token_type": "urn:ietf:params:oauth:token-type:id_token"}
+
+
+@pytest.fixture(scope="module")
+def idp_signer(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    from shared.tokens import load_or_create_signer
+
+    return load_or_create_signer(tmp_path_factory.mktemp("idp-keys"))
+
+
+@pytest.fixture(scope="module")
+async def idp_app(gateway_settings: Callable[..., GatewaySettings], idp_signer: Any) -> AsyncIterator[Gateway]:
+    app = create_app(gateway_settings(
+        oidc_issuer=IDP, oidc_authorize_url=f"{IDP}/authorize", oidc_token_url=f"{IDP}/token",
+        oidc_jwks_url=f"{IDP}/jwks", oidc_client_id="dashboard-at-idp"), upstreams={})
+    # The provider's keys, served without a network.
+    app.state.oidc_transport = httpx.MockTransport(lambda request: httpx.Response(200, json=idp_signer.jwks()))
+    yield app
+    await app.state.db.dispose()
+
+
+def id_token(signer: Any, **overrides: Any) -> str:
+    claims: dict[str, Any] = {"issuer": IDP, "audience": "dashboard-at-idp", "subject": "staff-77",
+                              "agency_id": DASHBOARD_AGENCY, "scopes": [], "ttl_seconds": 300, **overrides}
+    token: str = signer.issue(**claims)
+    return token
+
+
+async def test_an_id_token_from_the_provider_is_exchanged(idp_app: Gateway, idp_signer: Any) -> None:
+    async with isolated(idp_app, GATEWAY) as client:  # type: ignore[arg-type]
+        config = (await client.get("/dashboard/config.json")).json()
+        assert (config["exchange"], config["authorize_url"], config["client_id"]) == (True, f"{IDP}/authorize", "dashboard-at-idp")
+        r = await client.post("/oauth/token", data={**EXCHANGE, "subject_token": id_token(idp_signer)})
+        assert r.status_code == 200, r.text
+        claims = jwt.get_unverified_claims(r.json()["access_token"])
+        assert (claims["sub"], claims["act"], claims["scope"]) == ("dashboard", {"sub": "staff-77"}, "reporting:read")
+        for wrong in (id_token(idp_signer, audience="someone-else"), id_token(idp_signer, issuer="https://other.test"),
+                      "not.a.token"):
+            assert_refused(await client.post("/oauth/token", data={**EXCHANGE, "subject_token": wrong}), 400, "invalid_grant")
+        # Codes are the development login's: off when a provider is configured.
+        assert_refused(await client.post("/oauth/token", data=token_form("x" * 43, pkce()[0])), 400, "unsupported_grant_type")
