@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 SERVICE ?= referral
 
-.PHONY: run test test-sqlite test-postgres fmt lint typecheck check bench events migrate revision seed client clean
+.PHONY: assets run test test-sqlite test-postgres fmt lint typecheck check bench events migrate revision seed client clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Python 3.11 or newer is needed (set PYTHON=...)"; exit 1; }
@@ -16,10 +16,18 @@ $(STAMP): pyproject.toml
 	@echo "== Installed =="
 	@rm -f $(VENV)/.installed-* && touch $@
 
-run: $(STAMP)
+# The dashboard's chart library (Chart.js) from the npm registry, pinned by package-lock.json.
+DASHBOARD := services/gateway/dashboard
+assets: $(DASHBOARD)/node_modules/.package-lock.json
+
+$(DASHBOARD)/node_modules/.package-lock.json: $(DASHBOARD)/package.json $(DASHBOARD)/package-lock.json
+	@command -v npm >/dev/null || { echo "npm is needed for the dashboard's assets (Debian: apt-get install npm)"; exit 1; }
+	cd $(DASHBOARD) && npm ci --no-audit --no-fund
+
+run: $(STAMP) assets
 	$(PY) -m services.cli run
 
-test: $(STAMP)
+test: $(STAMP) assets
 	@PY=$(PY) bash scripts/test.sh
 
 test-sqlite: $(STAMP)

@@ -65,6 +65,9 @@ def dev_environment() -> dict[str, str]:
         "REPORTING_POPULATION_YEAR": "2025",
         # Partner webhooks to a receiver on this machine (http, localhost): development only.
         "REFERRAL_WEBHOOK_ALLOW_PRIVATE_URLS": "true",
+        # The dashboard's development login (/dashboard/): demo users, no password; never in production.
+        "GATEWAY_DEV_LOGIN_USERS": json.dumps([{"id": "analyst", "name": "Demo partnership analyst"},
+                                               {"id": "manager", "name": "Demo safeguarding manager"}]),
     }
     secret = _dev_secret("webhook-secret")
     for service in SERVICES:
@@ -132,6 +135,7 @@ def run() -> None:
 def _print_welcome() -> None:
     base = f"http://{host()}:{port('gateway')}"
     lines = [f"\nNeglect backbone is starting. API docs: {base}/docs (offline), {base}/redoc"]
+    lines.append(f"Partnership dashboard: {base}/dashboard/ (development login: pick a demo user)")
     if DEMO_CLIENTS_FILE.exists():
         clients = json.loads(DEMO_CLIENTS_FILE.read_text())
         lines += [

@@ -143,6 +143,41 @@ async def _seed_journeys(settings_for: Callable[[str], Any]) -> int:
     return outcome.imported + outcome.already_done
 
 
+#: Example targets, so the dashboard colours its figures red, amber or green out of the box.
+DEMO_TARGETS: list[dict[str, Any]] = [
+    {"figure": "timeliness:referral_decision", "direction": "higher_is_better", "green": 95, "amber": 80},
+    {"figure": "timeliness:assessment_completion", "direction": "higher_is_better", "green": 90, "amber": 75},
+    {"figure": "alerts:referral_decision", "direction": "lower_is_better", "green": 0, "amber": 2},
+    {"figure": "alerts:assessment_completion", "direction": "lower_is_better", "green": 0, "amber": 2},
+    {"figure": "alerts:cp_first_review", "direction": "lower_is_better", "green": 0, "amber": 1},
+    {"figure": "alerts:cp_statutory_visit", "direction": "lower_is_better", "green": 0, "amber": 1},
+    {"figure": "caseload:referrals_awaiting_decision", "direction": "lower_is_better", "green": 5, "amber": 10},
+    {"figure": "metric:NQ15", "direction": "higher_is_better", "green": 90, "amber": 75},
+    {"figure": "metric:NQ19", "direction": "higher_is_better", "green": 85, "amber": 70},
+]
+
+
+async def _seed_targets(settings_for: Callable[[str], Any], signer: TokenSigner) -> bool:
+    """The example dashboard targets, unless the partnership has set its own (version above 0)."""
+    from services.reporting.app import create_app
+
+    settings = settings_for("reporting")
+    settings.jwks_json = json.dumps(signer.jwks())
+    settings.relay_enabled = False
+    app = create_app(settings)
+    api = _Api(app, signer, settings)
+    admin = api.headers(uuid.uuid4(), "admin", "reporting:read")
+    try:
+        current = await api.request("GET", "/v1/dashboard/targets", admin)
+        if current["version"] != 0:
+            return False
+        await api.request("PUT", "/v1/dashboard/targets", {**admin, "If-Match": '"0"'}, json={"targets": DEMO_TARGETS})
+        return True
+    finally:
+        await api.client.aclose()
+        await app.state.db.dispose()
+
+
 async def seed_demo(settings_for: Callable[[str], Any]) -> None:
     from services.gateway.clients import ensure_demo_clients
 
@@ -150,6 +185,7 @@ async def seed_demo(settings_for: Callable[[str], Any]) -> None:
     signer = load_or_create_signer(gateway.key_dir)
     agency_ids = await _seed_referral(settings_for, signer)
     journey_lines = await _seed_journeys(settings_for)
+    await _seed_targets(settings_for, signer)
     wanted = [(f"demo-{a.ref.lower()}", a.name, agency_ids[a.ref], list(a.scopes)) for a in AGENCIES]
     wanted.append(("demo-admin", "Partnership administrator", agency_ids["NS-LSCP"], list(ADMIN_SCOPES)))
     known: list[dict[str, Any]] = json.loads(DEMO_CLIENTS_FILE.read_text()) if DEMO_CLIENTS_FILE.exists() else []

@@ -21,6 +21,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from services.gateway.api import clients, docs, keys, oauth
 from services.gateway.domain.ratelimit import LimitStore, RequestLimit, TokenEndpointLimits
+from services.gateway.api import dashboard as dashboard_files
+from services.gateway.api import login as dashboard_login
 from services.gateway.domain.routing import service_for
 from services.gateway.forwarder import Forwarder, UpstreamPool
 from services.gateway.openapi_merge import OpenAPICatalog
@@ -43,7 +45,7 @@ TAGS = [
     {"name": "health", "description": "Liveness and readiness of the gateway itself."},
 ]
 # The token endpoint takes a form (RFC 6749), not JSON.
-FORM_PATHS = ["/oauth/token"]
+FORM_PATHS = ["/oauth/token", "/oauth/authorize"]
 
 
 class Gateway:
@@ -111,6 +113,8 @@ def create_app(settings: GatewaySettings | None = None, *, upstreams: Mapping[st
     api.include_router(clients.router, prefix="/v1")
     api.include_router(audit_router("gateway"), prefix="/v1")
     api.include_router(docs.router)
+    api.include_router(dashboard_login.router)  # the dashboard's sign-in and its files
+    api.include_router(dashboard_files.router)
     api.include_router(health)
     install_openapi(api)
     api.state.openapi = OpenAPICatalog(

@@ -33,7 +33,24 @@ class ApiClient(SQLModel, table=True):
     version: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
 
 
+class AuthorizationCode(SQLModel, table=True):
+    """A dashboard sign-in's authorization code (RFC 6749 §4.1, PKCE RFC 7636): single use,
+    short-lived. Only the code's SHA-256 is stored."""
+
+    __tablename__ = "authorization_code"
+    code_hash: str = Field(primary_key=True, max_length=64)
+    client_id: str = Field(max_length=100)
+    redirect_uri: str = Field(max_length=2000)
+    code_challenge: str = Field(max_length=128)
+    #: The person signed in: the development login's user id (the token's acting user).
+    subject: str = Field(max_length=64)
+    scopes: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    expires_at: datetime = utc_column(index=True)
+    used_at: datetime | None = utc_column(nullable=True)
+
+
 METADATA = service_metadata([
     *SHARED_TABLES,
     ApiClient.__table__,  # type: ignore[attr-defined]
+    AuthorizationCode.__table__,  # type: ignore[attr-defined]
 ])

@@ -5,10 +5,11 @@ from pathlib import Path
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
+from services.gateway.login_settings import LoginSettings
 from shared.settings import VAR_DIR, ServiceSettings
 
 
-class GatewaySettings(ServiceSettings):
+class GatewaySettings(LoginSettings, ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="GATEWAY_", extra="ignore")
 
     service_name: str = "gateway"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from services.reporting.api import dashboard, datasets, events, exports
+from services.reporting.api import dashboard, datasets, events, exports, targets
 from services.reporting.domain.calendar import WorkingCalendar, load_holidays
 from services.reporting.domain.read_model import ReadModel
 from services.reporting.queries.read_model import ReadModelQueries
@@ -39,7 +39,7 @@ def create_app(settings: ReportingSettings | None = None) -> FastAPI:
         settings,
         title="Reporting API",
         description="The partnership's read model, fed by events: dashboards, the quarterly neglect dataset and statutory exports.",
-        routers=[events.router, datasets.router, dashboard.router, exports.router, audit_router("reporting")],
+        routers=[events.router, datasets.router, dashboard.router, targets.router, exports.router, audit_router("reporting")],
         tags=TAGS,
         on_startup=load_calendar,
     )

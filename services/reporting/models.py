@@ -70,6 +70,18 @@ class PartnershipConfig(SQLModel, table=True):
     updated_by: str = Field(max_length=100)
 
 
+class DashboardTargets(SQLModel, table=True):
+    """The partnership's targets for dashboard figures, with the red/amber/green thresholds
+    (one row; absent until first set)."""
+
+    __tablename__ = "dashboard_targets"
+    id: int = Field(default=1, primary_key=True)
+    version: int = 1
+    targets: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    updated_at: datetime = utc_column()
+    updated_by: str = Field(max_length=100)
+
+
 class CalendarDay(SQLModel, table=True):
     """One row per day: the working-day index and calendar-month parts that let clocks run in SQL.
 
@@ -357,6 +369,7 @@ METADATA = service_metadata([
     EventIdentity.__table__,  # type: ignore[attr-defined]
     MetricCounter.__table__,  # type: ignore[attr-defined]
     PartnershipConfig.__table__,  # type: ignore[attr-defined]
+    DashboardTargets.__table__,  # type: ignore[attr-defined]
     CalendarDay.__table__,  # type: ignore[attr-defined]
     *(model.__table__ for model in READ_MODEL_TABLES),  # type: ignore[attr-defined]
 ])

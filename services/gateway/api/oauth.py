@@ -7,6 +7,7 @@ from urllib.parse import parse_qsl, unquote_plus
 
 from fastapi import APIRouter, Request, Response
 
+from services.gateway.api import login
 from services.gateway.api.deps import TokenIssuerDep, only
 from services.gateway.domain.errors import (
     ClientAuthenticationFailed,
@@ -107,10 +108,14 @@ async def issue_token(request: Request, response: Response, tokens: TokenIssuerD
     # Before anything else, the slow secret check above all: guessing is turned away cheaply.
     await limits.admit_address(request.client.host if request.client else None)
     form = _form(await request.body())
-    client_id, secret = _credentials(request.headers.get("authorization"), form)
-    await limits.admit_client(client_id)
-    issued = await tokens.client_credentials(form.get("grant_type"), client_id, secret, form.get("scope"),
-                                             form.get("acting_user"))
+    if login.is_public_grant(request, form):  # the dashboard's sign-in: api/login.py
+        await limits.admit_client(form.get("client_id") or "")
+        issued = await login.public_grant(request, form, tokens)
+    else:
+        client_id, secret = _credentials(request.headers.get("authorization"), form)
+        await limits.admit_client(client_id)
+        issued = await tokens.client_credentials(form.get("grant_type"), client_id, secret, form.get("scope"),
+                                                 form.get("acting_user"))
     # RFC 6749 §5.1: responses carrying tokens must not be cached.
     response.headers["Cache-Control"] = "no-store"
     response.headers["Pragma"] = "no-cache"
