@@ -117,7 +117,12 @@ async def emit(
     return message
 
 
-OutboxDep = Annotated[Outbox, Depends()]
+async def get_outbox(session: SessionDep, request: Request) -> Outbox:
+    # async: a plain class dependency would be built on the thread pool, once per request.
+    return Outbox(session, request)
+
+
+OutboxDep = Annotated[Outbox, Depends(get_outbox)]
 
 
 # --- Relaying --------------------------------------------------------------------

@@ -21,11 +21,11 @@ CanWrite = Annotated[Principal, Depends(require_scopes("referral:write"))]
 IsAdmin = Annotated[Principal, Depends(require_scopes("admin"))]
 
 
-def agencies_domain(session: SessionDep, outbox: OutboxDep) -> Agencies:
+async def agencies_domain(session: SessionDep, outbox: OutboxDep) -> Agencies:
     return Agencies(AgencyQueries(session), outbox)
 
 
-def children_domain(request: Request, session: SessionDep, audit: AuditDep, outbox: OutboxDep) -> Children:
+async def children_domain(request: Request, session: SessionDep, audit: AuditDep, outbox: OutboxDep) -> Children:
     settings = request.app.state.settings
     return Children(ChildQueries(session, settings.full_access_agency_types), AgencyQueries(session), audit, outbox)
 
@@ -34,7 +34,7 @@ AgenciesDep = Annotated[Agencies, Depends(agencies_domain)]
 ChildrenDep = Annotated[Children, Depends(children_domain)]
 
 
-def journeys_domain(request: Request, session: SessionDep, audit: AuditDep, outbox: OutboxDep) -> Journeys:
+async def journeys_domain(request: Request, session: SessionDep, audit: AuditDep, outbox: OutboxDep) -> Journeys:
     settings = request.app.state.settings
     return Journeys(
         JourneyQueries(session, settings.full_access_agency_types), AgencyQueries(session),
