@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import hashlib
 import hmac
 import json
@@ -20,8 +21,9 @@ from typing import Annotated, Any
 
 import httpx
 from fastapi import Depends, Request
-from sqlalchemy import or_, update
+from sqlalchemy import event, or_, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -111,6 +113,7 @@ async def emit(
         "data": {k: (str(v) if isinstance(v, uuid.UUID) else v) for k, v in data.items()},
     }
     session.add(message)
+    session.info[_EMITTED] = True  # wakes this process's relays when the transaction commits
     await session.flush()  # the message row first: deliveries reference it
     for url in subscribers:
         session.add(OutboxDelivery(message_id=message.id, subscriber=url, next_attempt_at=when))
@@ -126,6 +129,24 @@ OutboxDep = Annotated[Outbox, Depends(get_outbox)]
 
 
 # --- Relaying --------------------------------------------------------------------
+
+# A relay in this process sleeps between empty polls; a commit that wrote outbox rows wakes it,
+# so an event leaves within milliseconds of its write rather than up to a poll interval later.
+_EMITTED = "outbox_emitted"
+_relay_wakers: set[Callable[[], None]] = set()
+
+
+@event.listens_for(Session, "after_commit")
+def _wake_relays(session: Session) -> None:
+    if session.info.pop(_EMITTED, False):
+        for wake in list(_relay_wakers):
+            wake()
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_emitted(session: Session) -> None:
+    session.info.pop(_EMITTED, None)
+
 
 BACKOFF_CAP_SECONDS = 1800.0
 MAX_ATTEMPTS = 75
@@ -321,16 +342,23 @@ class OutboxRelay:
             delivery.next_attempt_at = now + timedelta(seconds=backoff_seconds(tries, self.backoff_cap))
 
     async def run_forever(self, interval: float) -> None:
-        while True:
-            try:
-                sent = await self.run_once()
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # keep relaying after a transient database error
-                log.warning("relay batch failed", extra={"error_type": type(exc).__name__})
-                sent = 0
-            if sent == 0:
-                await asyncio.sleep(interval)
+        woken = asyncio.Event()
+        _relay_wakers.add(woken.set)
+        try:
+            while True:
+                woken.clear()  # before the claim: a commit during the batch wakes the next wait
+                try:
+                    sent = await self.run_once()
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:  # keep relaying after a transient database error
+                    log.warning("relay batch failed", extra={"error_type": type(exc).__name__})
+                    sent = 0
+                if sent == 0:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(woken.wait(), interval)
+        finally:
+            _relay_wakers.discard(woken.set)
 
 
 # --- Consuming -------------------------------------------------------------------
