@@ -70,7 +70,7 @@ async def main(requests: int, html: str | None) -> None:
                 print(f"===== {label}: {requests} requests")
                 print(profiler.output_text(unicode=True, color=False, show_all=False))
                 if html:
-                    Path(html.replace(".html", f"-{label.replace(' ', '-').lower()}.html")).write_text(profiler.output_html())
+                    Path(html.replace(".html", f"-{label.replace(' ', '-').lower()}.html")).write_text(profiler.output_html())  # noqa: ASYNC240
         await app.state.db.dispose()
     finally:
         await drop_db(name)
