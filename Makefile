@@ -48,6 +48,7 @@ typecheck: $(STAMP)
 
 check: lint typecheck test
 
+# Not part of `make test`: about 8 minutes (wrk and nginx needed: apt-get install wrk nginx-light).
 bench: $(STAMP)
 	$(PY) scripts/bench.py --write && $(PY) scripts/bench_reporting.py --write
 

@@ -21,8 +21,9 @@ from typing import Annotated, Any
 
 import httpx
 from fastapi import Depends, Request
-from sqlalchemy import or_, update
+from sqlalchemy import event, or_, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -118,16 +119,40 @@ async def emit(
         "data": {k: (str(v) if isinstance(v, uuid.UUID) else v) for k, v in data.items()},
     }
     session.add(message)
+    session.info[_EMITTED] = True  # wakes this process's relays when the transaction commits
     await session.flush()  # the message row first: deliveries reference it
     for url in subscribers:
         session.add(OutboxDelivery(message_id=message.id, subscriber=url, next_attempt_at=when))
     return message
 
 
-OutboxDep = Annotated[Outbox, Depends()]
+async def get_outbox(session: SessionDep, request: Request) -> Outbox:
+    # async: a plain class dependency would be built on the thread pool, once per request.
+    return Outbox(session, request)
+
+
+OutboxDep = Annotated[Outbox, Depends(get_outbox)]
 
 
 # --- Relaying --------------------------------------------------------------------
+
+# A relay in this process sleeps between empty polls; a commit that wrote outbox rows wakes it,
+# so an event leaves within milliseconds of its write rather than up to a poll interval later.
+_EMITTED = "outbox_emitted"
+_relay_wakers: set[Callable[[], None]] = set()
+
+
+@event.listens_for(Session, "after_commit")
+def _wake_relays(session: Session) -> None:
+    if session.info.pop(_EMITTED, False):
+        for wake in list(_relay_wakers):
+            wake()
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_emitted(session: Session) -> None:
+    session.info.pop(_EMITTED, None)
+
 
 BACKOFF_CAP_SECONDS = 1800.0
 MAX_ATTEMPTS = 75
@@ -207,6 +232,7 @@ class OutboxRelay:
         self.held: set[uuid.UUID] = set()
         #: Set by :meth:`shutdown`: no new send starts after it.
         self.stopping = asyncio.Event()
+        self._woken: asyncio.Event | None = None
 
     async def run_once(self) -> int:
         """Send one batch of due deliveries; returns how many were attempted."""
@@ -331,18 +357,25 @@ class OutboxRelay:
             delivery.next_attempt_at = now + timedelta(seconds=backoff_seconds(tries, self.backoff_cap))
 
     async def run_forever(self, interval: float) -> None:
-        """Relay until :meth:`shutdown`."""
-        while not self.stopping.is_set():
-            try:
-                sent = await self.run_once()
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # keep relaying after a transient database error
-                log.warning("relay batch failed", extra={"error_type": type(exc).__name__})
-                sent = 0
-            if sent == 0:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self.stopping.wait(), interval)
+        """Relay until :meth:`shutdown`; a commit that wrote outbox rows wakes it at once."""
+        woken = asyncio.Event()
+        self._woken = woken
+        _relay_wakers.add(woken.set)
+        try:
+            while not self.stopping.is_set():
+                woken.clear()  # before the claim: a commit during the batch wakes the next wait
+                try:
+                    sent = await self.run_once()
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:  # keep relaying after a transient database error
+                    log.warning("relay batch failed", extra={"error_type": type(exc).__name__})
+                    sent = 0
+                if sent == 0 and not self.stopping.is_set():
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(woken.wait(), interval)
+        finally:
+            _relay_wakers.discard(woken.set)
 
     async def shutdown(self, task: asyncio.Task[None], grace_seconds: float) -> None:
         """Stop relaying (SIGTERM): the send under way may finish and be recorded, within
@@ -353,6 +386,8 @@ class OutboxRelay:
         relay, and the consumer ignores the repeat (same ``webhook-id``).
         """
         self.stopping.set()
+        if self._woken is not None:
+            self._woken.set()
         with contextlib.suppress(asyncio.CancelledError, TimeoutError):
             await asyncio.wait_for(asyncio.shield(task), grace_seconds)
         if not task.done():

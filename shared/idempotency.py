@@ -124,4 +124,17 @@ class Idempotency:
         return JSONResponse(body, status_code=stored.status_code, headers=headers)
 
 
-IdempotencyDep = Annotated[Idempotency, Depends()]
+async def get_idempotency(
+    request: Request,
+    session: SessionDep,
+    idempotency_key: Annotated[
+        str | None,
+        Header(description="Any unique string of 1-200 letters, digits and . _ : - (a UUID is ideal). Retrying with "
+                           "the same key and body returns the first response. Sent but empty or malformed: 400."),
+    ] = None,
+) -> Idempotency:
+    # async: a plain class dependency would be built on the thread pool, once per request.
+    return Idempotency(request, session, idempotency_key)
+
+
+IdempotencyDep = Annotated[Idempotency, Depends(get_idempotency)]

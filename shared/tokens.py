@@ -16,6 +16,7 @@ import json
 import os
 import time
 import uuid
+from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,6 +35,8 @@ MAX_TOKEN_CHARS = 8192
 LEEWAY_SECONDS = 30
 #: Tokens living longer than this are refused, whoever signed them (the gateway issues 15 minutes).
 DEFAULT_MAX_LIFETIME_SECONDS = 3600
+#: Verified tokens remembered by their exact text (least recently used dropped first).
+VERIFIED_CACHE_SIZE = 4096
 _KEY_FAMILY = {"ES": "EC", "RS": "RSA", "PS": "RSA"}
 
 
@@ -166,6 +169,11 @@ class TokenVerifier:
         self._keys: dict[str, dict[str, Any]] = {}
         self._fetched_at: float | None = None
         self._fetch: asyncio.Future[None] | None = None
+        # Raw token text -> (principal, exp): a partner sends the same token for its whole life,
+        # and ES256 verification is most of an authenticated request's CPU. Only tokens that
+        # passed every check are kept; a hit is still refused once exp (with leeway) passes.
+        self._verified: OrderedDict[str, tuple[Principal, float]] = OrderedDict()
+        self.cache_size = VERIFIED_CACHE_SIZE
         if jwks is not None:
             self._load(jwks)
 
@@ -175,6 +183,7 @@ class TokenVerifier:
             if isinstance(key, dict) and key.get("kid") and key.get("kty") in {"EC", "RSA"}:
                 keys[key["kid"]] = key
         self._keys = keys
+        self._verified.clear()  # a key taken out of the set stops verifying at once
 
     async def _refresh(self) -> None:
         """Fetch the JWKS at most once per interval; every caller waits for the one fetch.
@@ -217,6 +226,21 @@ class TokenVerifier:
         return key
 
     async def verify(self, token: str) -> Principal:
+        cached = self._verified.get(token)
+        if cached is not None:
+            principal, expires = cached
+            if time.time() < expires + LEEWAY_SECONDS:
+                self._verified.move_to_end(token)
+                return principal
+            del self._verified[token]
+            raise Unauthorized("The token has expired.")
+        principal, expires = await self._verify(token)
+        self._verified[token] = (principal, expires)
+        if len(self._verified) > self.cache_size:
+            self._verified.popitem(last=False)
+        return principal
+
+    async def _verify(self, token: str) -> tuple[Principal, float]:
         if len(token) > MAX_TOKEN_CHARS:
             raise Unauthorized("The token is too large.")
         if token.count(".") != 2:
@@ -257,7 +281,7 @@ class TokenVerifier:
         except JOSEError as exc:
             raise Unauthorized("The token signature is not valid.") from exc
         self._check_times(claims)
-        return _principal(claims)
+        return _principal(claims), float(claims["exp"])
 
     def _check_times(self, claims: dict[str, Any]) -> None:
         """python-jose checks that ``exp`` is ahead; it does not check ``iat`` is behind us."""

@@ -50,7 +50,7 @@ def clocks_in_force(request: Request) -> ClockSet:
     return clocks
 
 
-def alerts_today() -> date:
+async def alerts_today() -> date:
     """The day alerts are computed for: today in England. Tests override this dependency;
     partners cannot choose it."""
     return datetime.now(LONDON).date()
@@ -60,7 +60,7 @@ ClocksDep = Annotated[ClockSet, Depends(clocks_in_force)]
 Today = Annotated[date, Depends(alerts_today)]
 
 
-def alerts_domain(request: Request, session: SessionDep, audit: AuditDep, clocks: ClocksDep) -> Alerts:
+async def alerts_domain(request: Request, session: SessionDep, audit: AuditDep, clocks: ClocksDep) -> Alerts:
     settings = request.app.state.settings
     return Alerts(AlertQueries(session, settings.full_access_agency_types), clocks, england_and_wales(),
                   settings.due_soon_working_days, audit)

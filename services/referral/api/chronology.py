@@ -41,7 +41,7 @@ class ChronologyEntryNotFound(NotFound):
     slug, title = "chronology-entry-not-found", "No such chronology entry for this agency"
 
 
-def chronology_queries(request: Request, session: SessionDep) -> ChronologyQueries:
+async def chronology_queries(request: Request, session: SessionDep) -> ChronologyQueries:
     return ChronologyQueries(session, request.app.state.settings.full_access_agency_types)
 
 

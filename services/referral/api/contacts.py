@@ -49,7 +49,7 @@ from shared.pagination import InvalidCursor, PageDep, set_link_header
 router = APIRouter(prefix="/contacts", tags=["contacts"])
 
 
-def contacts_domain(session: SessionDep, audit: AuditDep, outbox: OutboxDep, referrals: ReferralsDep) -> Contacts:
+async def contacts_domain(session: SessionDep, audit: AuditDep, outbox: OutboxDep, referrals: ReferralsDep) -> Contacts:
     return Contacts(ContactQueries(session, referrals.full_access_types), referrals, referrals.full_access_types, audit, outbox)
 
 

@@ -50,7 +50,7 @@ from shared.pagination import PageDep, set_link_header
 router = APIRouter(tags=["involvements"])
 
 
-def involvements_domain(request: Request, session: SessionDep, audit: AuditDep, outbox: OutboxDep) -> Involvements:
+async def involvements_domain(request: Request, session: SessionDep, audit: AuditDep, outbox: OutboxDep) -> Involvements:
     types = full_access_types(request)
     return Involvements(InvolvementQueries(session, types), types, audit, outbox)
 

@@ -61,7 +61,7 @@ def full_access_types(request: Request) -> list[str]:
     return list(request.app.state.settings.full_access_agency_types)
 
 
-def people_domain(request: Request, session: SessionDep, audit: AuditDep, outbox: OutboxDep) -> People:
+async def people_domain(request: Request, session: SessionDep, audit: AuditDep, outbox: OutboxDep) -> People:
     return People(PeopleQueries(session, full_access_types(request)), AgencyQueries(session), audit, outbox)
 
 

@@ -66,7 +66,7 @@ OFFER_STEP_ERRORS = problems(ServiceOfferNotFound, OfferingAgencyOnly, eng.Pathw
 CASE_STEP_ERRORS = problems(CaseNotFound, eng.PathwayRuleBroken, *CHANGE_ERRORS)
 
 
-def practice_domain(request: Request, session: SessionDep, audit: AuditDep, outbox: OutboxDep) -> Practice:
+async def practice_domain(request: Request, session: SessionDep, audit: AuditDep, outbox: OutboxDep) -> Practice:
     return Practice(PracticeQueries(session, full_access_types(request)), eng.configured_threshold(), audit, outbox)
 
 

@@ -69,7 +69,7 @@ from shared.pagination import InvalidCursor, PageDep, set_link_header
 router = APIRouter(prefix="/referrals", tags=["referrals"])
 
 
-def referrals_domain(
+async def referrals_domain(
     request: Request, session: SessionDep, audit: AuditDep, outbox: OutboxDep, journeys: JourneysDep,
 ) -> Referrals:
     settings = request.app.state.settings
@@ -78,7 +78,7 @@ def referrals_domain(
     return Referrals(
         ReferralQueries(session, settings.full_access_agency_types),
         EvidenceQueries(session, settings.full_access_agency_types),
-        threshold_models_domain(session, audit, outbox),
+        await threshold_models_domain(session, audit, outbox),
         journeys,
         AssessmentService(settings.assessment_url, settings.assessment_timeout_seconds, client),
         england_and_wales(),

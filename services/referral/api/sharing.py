@@ -35,7 +35,7 @@ from shared.pagination import PageDep, set_link_header
 router = APIRouter(tags=["sharing"])
 
 
-def sharing_domain(request: Request, session: SessionDep, audit: AuditDep, outbox: OutboxDep,
+async def sharing_domain(request: Request, session: SessionDep, audit: AuditDep, outbox: OutboxDep,
                    practice: PracticeDep) -> Sharing:
     types = full_access_types(request)
     return Sharing(SharingQueries(session, types), PeopleQueries(session, types), practice, audit, outbox)

@@ -36,7 +36,7 @@ PartnershipId = Annotated[str, Path(pattern=r"^[a-z0-9_]{1,60}$", examples=["exa
 RulesetVersion = Annotated[str, Path(pattern=r"^[A-Za-z0-9._-]{1,30}$", examples=["2026.1"])]
 
 
-def threshold_models_domain(session: SessionDep, audit: AuditDep, outbox: OutboxDep) -> ThresholdModels:
+async def threshold_models_domain(session: SessionDep, audit: AuditDep, outbox: OutboxDep) -> ThresholdModels:
     return ThresholdModels(ThresholdModelQueries(session), audit, outbox)
 
 

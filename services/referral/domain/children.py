@@ -87,13 +87,12 @@ class Children:
             **body.model_dump(exclude={"external_ref"}, exclude_none=True),
             created_by_agency_id=who.agency_id,
         )
-        await self.queries.add(child)
-        rows: list[ChildExternalRef | Involvement] = []
+        rows: list[Child | ChildExternalRef | Involvement] = [child]
         if body.external_ref:
             rows.append(ChildExternalRef(child_id=child.id, agency_id=who.agency_id, external_ref=body.external_ref))
         rows.append(Involvement(child_id=child.id, agency_id=who.agency_id, role="registering_agency",
                                 start_date=datetime.now(UTC).date()))
-        await self.queries.add(*rows)
+        await self.queries.add(*rows)  # one flush: the unit of work inserts the child first
         self.audit.record(who, "create", "child", [child.id])
         await publish(self.outbox, ev.ChildRegistered(agency_id=who.agency_id, **census_facts(child)))
         return child, body.external_ref
