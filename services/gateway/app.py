@@ -20,9 +20,9 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from services.gateway.api import clients, docs, keys, oauth
-from services.gateway.domain.ratelimit import LimitStore, RequestLimit, TokenEndpointLimits
 from services.gateway.api import dashboard as dashboard_files
 from services.gateway.api import login as dashboard_login
+from services.gateway.domain.ratelimit import LimitStore, RequestLimit, TokenEndpointLimits
 from services.gateway.domain.routing import service_for
 from services.gateway.forwarder import Forwarder, UpstreamPool
 from services.gateway.openapi_merge import OpenAPICatalog

@@ -1,13 +1,14 @@
 """The combined document carries the services' OpenAPI ``webhooks`` (what partners' endpoints
-receive), with their schemas, renamed like the paths' when a name conflicts."""
+receive), with their schemas; a webhook schema clashing with another is refused like any clash."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import httpx
+import pytest
 
-from services.gateway.openapi_merge import merge_documents
+from services.gateway.openapi_merge import SchemaClash, merge_documents
 
 
 def _resolve(spec: dict[str, Any], ref: str) -> dict[str, Any]:
@@ -30,18 +31,20 @@ async def test_the_combined_document_has_the_referral_services_webhooks(edge: ht
     assert "webhooks:manage" in spec["components"]["securitySchemes"]["OAuth2"]["flows"]["clientCredentials"]["scopes"]
 
 
-def test_webhook_schemas_that_conflict_are_renamed_and_their_refs_follow() -> None:
+def test_webhook_schemas_are_carried_and_a_clash_fails_the_merge() -> None:
     own: dict[str, Any] = {"openapi": "3.1.0", "info": {"version": "1"}, "paths": {},
                            "components": {"schemas": {"Event": {"type": "string"}}}}
     service = {
         "paths": {},
-        "components": {"schemas": {"Event": {"type": "object"}}},
+        "components": {"schemas": {"Thing": {"type": "object"}}},
         "webhooks": {"thing.happened": {"post": {"requestBody": {"content": {"application/json": {
-            "schema": {"$ref": "#/components/schemas/Event"}}}}}}},
+            "schema": {"$ref": "#/components/schemas/Thing"}}}}}}},
     }
     merged = merge_documents(own, {"referral": service}, [], lambda path: "referral")
     ref = merged["webhooks"]["thing.happened"]["post"]["requestBody"]["content"]["application/json"]["schema"]["$ref"]
-    assert ref == "#/components/schemas/ReferralEvent"
-    assert merged["components"]["schemas"]["ReferralEvent"] == {"type": "object"}
+    assert _resolve(merged, ref) == {"type": "object"}
+    clashing = {**service, "components": {"schemas": {"Event": {"type": "object"}}}}
+    with pytest.raises(SchemaClash):
+        merge_documents(own, {"referral": clashing}, [], lambda path: "referral")
     # No service with webhooks: no empty section.
     assert "webhooks" not in merge_documents(own, {"referral": {"paths": {}}}, [], lambda path: "referral")
