@@ -18,6 +18,8 @@ No domain code here: only the base, the registry and the publishing helper.
 from __future__ import annotations
 
 import json
+import typing
+import uuid
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -89,7 +91,8 @@ class Catalogue:
     def register(self, event_type: str, *, version: int = 1,
                  ids: tuple[str, ...] | None = None) -> Callable[[E], E]:
         """Class decorator: ``@CATALOGUE.register("child.registered")``. ``ids`` defaults to
-        the fields whose names end in ``_id`` or ``_ids``."""
+        the single record ids: fields named ``*_id`` typed as a UUID (not ``la_child_id``, a
+        local reference, nor a ``partnership_id`` slug, nor lists of other agencies)."""
 
         def add(model: E) -> E:
             if event_type in self._contracts:
@@ -97,7 +100,7 @@ class Catalogue:
             if model.event_type:
                 raise ValueError(f"{model.__name__} already stands for {model.event_type}; subclass it")
             fields = _field_names(model)
-            found = ids if ids is not None else tuple(n for n in fields if n.endswith(("_id", "_ids")))
+            found = ids if ids is not None else tuple(n for n in fields if n.endswith("_id") and _is_uuid_field(model, n))
             unknown = [name for name in found if name not in fields]
             if unknown:
                 raise ValueError(f"{event_type}: no such id fields {unknown}")
@@ -204,3 +207,9 @@ async def publish(outbox: _Outbox, event: EventData, occurred_at: datetime | Non
     data = event.payload()
     model.model_validate_json(json.dumps(data))
     return await outbox.emit(model.event_type, occurred_at, **data)
+
+
+def _is_uuid_field(model: type[BaseModel], name: str) -> bool:
+    """Whether a field holds one record id: ``uuid.UUID`` or ``uuid.UUID | None``."""
+    annotation = model.model_fields[name].annotation
+    return annotation is uuid.UUID or uuid.UUID in typing.get_args(annotation)

@@ -77,7 +77,7 @@ class WebhookFanOut:
                        if message.event_type in e.event_types]
         if not subscribers:
             return []
-        ids = rules.event_ids(message.payload.get("data", {}))
+        ids = rules.event_ids(message.event_type, message.payload.get("data", {}))
         readers: set[uuid.UUID] = set()
         referrer = None
         with contextlib.suppress(KeyError, ValueError):

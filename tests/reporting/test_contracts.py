@@ -227,9 +227,12 @@ def test_a_contract_check_names_every_broken_field() -> None:
 def test_thin_payloads_take_the_id_fields() -> None:
     data = {"child_id": "c", "episode_id": "e", "date": "2026-01-05", "cp_plan_id": "p", "category": "NEG"}
     assert REFERRAL.ids_of("cp_plan.started", data) == {"child_id": "c", "episode_id": "e", "cp_plan_id": "p"}
+    # Record ids only: a toolkit's slug, a local authority's own child reference, a partnership slug stay out.
     assert ASSESSMENT.id_fields("assessment.authorised") == (
-        "assessment_id", "child_id", "agency_id", "toolkit_id", "lineage_id", "amends_id", "previous_assessment_id",
+        "assessment_id", "child_id", "agency_id", "lineage_id", "amends_id", "previous_assessment_id",
         "supersedes_id")
+    assert REFERRAL.id_fields("child.registered") == ("child_id", "agency_id")
+    assert "partnership_id" not in REFERRAL.id_fields("referral.decided")
 
 
 def test_the_outbox_version_is_the_one_publish_checks() -> None:

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from services.referral.events import EMITTED
+from services.referral.events import CATALOGUE, EMITTED
 from shared.errors import Conflict, NotFound, Unprocessable
 from shared.events import backoff_seconds, sign_webhook
 from shared.ssrf import Target, UnsafeUrl, resolve
@@ -69,61 +69,18 @@ class UnsafeWebhookUrl(Unprocessable):
 
 # --- What is sent -------------------------------------------------------------------
 
-def _is_uuid(value: Any) -> bool:
-    try:
-        uuid.UUID(str(value))
-    except ValueError:
-        return False
-    return True
+def event_ids(event_type: str, data: Mapping[str, Any]) -> dict[str, str]:
+    """The ids an event carries: the record ids its typed model names (``CATALOGUE.id_fields``,
+    the single ``*_id`` UUID fields). The one place that decides what of an event a partner sees;
+    ``la_child_id`` (a local reference) and a ``partnership_id`` slug stay out."""
+    if event_type not in CATALOGUE:
+        return {}
+    return {key: str(value) for key, value in CATALOGUE.ids_of(event_type, data).items() if value is not None}
 
 
-def event_ids(data: Mapping[str, Any]) -> dict[str, str]:
-    """The ids an event carries: its payload's ``*_id`` keys holding one of our record ids (a UUID).
-
-    The one place that decides what of an event a partner sees. Other ``*_id`` values (the
-    local authority's ``la_child_id``, a ``partnership_id`` slug) are not record ids and
-    stay out. A typed event catalogue can replace this (each event model naming its id
-    fields) without touching the rest.
-    """
-    return {key: str(value) for key, value in data.items() if key.endswith("_id") and value is not None and _is_uuid(value)}
-
-
-#: For the documentation (OpenAPI ``webhooks``): the ids each event type may carry (docs/events.md).
-#: What is sent is what ``event_ids`` finds in the event itself.
-_EPISODE = ("child_id", "episode_id")
+#: For the documentation (OpenAPI ``webhooks``): the ids each offered event type may carry.
 DOCUMENTED_IDS: dict[str, tuple[str, ...]] = {
-    "child.registered": ("child_id", "agency_id"), "child.updated": ("child_id",), "child.born": ("child_id",),
-    "child.died": ("child_id",), "child.mother_linked": ("child_id", "person_id"),
-    "child.cp_plans_elsewhere_recorded": ("child_id",),
-    "involvement.started": ("child_id", "involvement_id", "agency_id"),
-    "involvement.ended": ("child_id", "involvement_id", "agency_id"),
-    "contact.recorded": ("contact_id", "child_id"), "contact.converted": ("contact_id", "child_id", "referral_id"),
-    "referral.received": ("referral_id", "child_id", "previous_referral_id", "contact_id"),
-    "referral.recommendation_computed": ("referral_id", "child_id", "recommendation_id"),
-    "referral.decided": ("referral_id", "child_id", "episode_id"),
-    "referral.feedback_sent": ("referral_id", "child_id"),
-    "episode.opened": _EPISODE, "episode.closed": _EPISODE,
-    "early_help.started": (*_EPISODE, "lead_agency_id"), "early_help.closed": _EPISODE,
-    "assessment.started": (*_EPISODE, "assessment_id"), "assessment.authorised": (*_EPISODE, "assessment_id"),
-    "strategy_discussion.held": (*_EPISODE, "s47_id"), "s47.concluded": (*_EPISODE, "s47_id"),
-    "icpc.held": (*_EPISODE, "s47_id", "conference_id"), "transfer_in.held": (*_EPISODE, "cp_plan_id", "conference_id"),
-    "cp_plan.started": (*_EPISODE, "cp_plan_id"), "cp_plan.reviewed": (*_EPISODE, "cp_plan_id", "conference_id"),
-    "cp_plan.ended": (*_EPISODE, "cp_plan_id"), "core_group.held": (*_EPISODE, "cp_plan_id"),
-    "cin_plan.started": (*_EPISODE, "cin_plan_id"), "cin_plan.ended": (*_EPISODE, "cin_plan_id"),
-    "pre_proceedings.started": (*_EPISODE, "pre_proceedings_id"),
-    "pre_proceedings.updated": (*_EPISODE, "pre_proceedings_id"),
-    "pre_proceedings.decided": (*_EPISODE, "pre_proceedings_id"),
-    "visit.recorded": ("child_id", "visit_id", "agency_id"), "child_voice.recorded": ("child_id", "voice_id", "agency_id"),
-    "service_offer.made": ("child_id", "service_offer_id", "agency_id"),
-    **{f"service_offer.{s}": ("child_id", "service_offer_id") for s in ("accepted", "declined", "attending", "ended")},
-    "engagement.recorded": ("child_id", "engagement_event_id", "agency_id"),
-    "engagement.was_not_brought": ("child_id", "engagement_event_id", "agency_id"),
-    **{f"non_engagement.{s}": ("child_id", "case_id") for s in (
-        "opened", "escalation_review", "multi_agency_meeting", "action_plan", "escalated", "closed")},
-    "consent.recorded": ("child_id", "consent_id", "agency_id"),
-    "information_share.recorded": ("child_id", "share_id", "from_agency_id", "to_agency_id"),
-    "chronology.entry_added": ("child_id", "entry_id", "agency_id"),
-}
+    event_type: CATALOGUE.id_fields(event_type) for event_type in EVENT_TYPES if event_type in CATALOGUE}
 
 
 def body(event_type: str, occurred_at: datetime, ids: Mapping[str, str]) -> dict[str, Any]:
