@@ -181,4 +181,4 @@ class PingEvent(BaseModel):
         {"type": "webhook.ping", "timestamp": "2026-12-05T10:00:00Z", "data": {"endpoint_id": EXAMPLE_ID}}]})
     type: Literal["webhook.ping"]
     timestamp: datetime
-    data: dict[str, str] = Field(description="`endpoint_id`: the endpoint pinged.")
+    data: dict[str, str] = Field(title="PingData", description="`endpoint_id`: the endpoint pinged.")
