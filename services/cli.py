@@ -63,6 +63,10 @@ def dev_environment() -> dict[str, str]:
         "REPORTING_LA_CODE": "919",
         "REPORTING_POPULATION_0_17": "52400",
         "REPORTING_POPULATION_YEAR": "2025",
+        # The demo's synthetic journeys are all small numbers: shown to dashboard readers as they
+        # are, so make run's dashboard has something to chart. Real partnerships keep the default
+        # (reporting:read sees 1-5 suppressed as "c"); an administrator can change it per scope.
+        "REPORTING_SUPPRESSION": json.dumps({"reporting:read": False, "reporting:export": False}),
         # Partner webhooks to a receiver on this machine (http, localhost): development only.
         "REFERRAL_WEBHOOK_ALLOW_PRIVATE_URLS": "true",
         # The dashboard's development login (/dashboard/): demo users, no password; never in production.
