@@ -7,7 +7,11 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from services.assessment.domain.definitions import LICENSED_KEYS, normalise
+from services.assessment.domain.definitions import (
+    LICENSED_KEYS,
+    InvalidToolkitDefinition,
+    normalise,
+)
 from services.assessment.domain.toolkits import Toolkits
 from services.assessment.queries.toolkits import ToolkitQueries
 from tests.assessment.toolkit_data import gcp2_raw, home_scale_raw, local_tool_raw
@@ -207,6 +211,32 @@ async def test_an_invalid_definition_lists_every_problem(assessment: httpx.Async
     assert {"totals", "totals[0].areas", "areas[1]"} <= set(fields)
     assert (await assessment.get("/v1/toolkits/home_conditions_example",
                                  headers=token_for(AGENCY, "assessment:read"))).status_code == 404
+
+
+@pytest.mark.parametrize("scale", [
+    {"min": 1725905548, "max": 113688357538648784896},   # found by the fuzzer: a 500 before
+    {"min": -5000, "max": 5},
+    {"step": 0},
+])
+async def test_scale_bounds_out_of_range_are_a_422(
+    assessment: httpx.AsyncClient, token_for: TokenFor, scale: dict[str, int],
+) -> None:
+    raw = home_scale_raw(tool_id="wide_scale")
+    raw["grade_scale"].update(scale)
+    r = await assessment.post("/v1/toolkits", json=raw, headers=token_for(ADMIN, "admin"))
+    assert r.status_code == 422, r.text
+    assert r.headers["content-type"] == PROBLEM
+    assert {e["field"].split(".")[-1] for e in r.json()["errors"]} & {"min", "max", "step"}
+    assert (await assessment.get("/v1/toolkits/wide_scale",
+                                 headers=token_for(AGENCY, "assessment:read"))).status_code == 404
+
+
+def test_a_scale_wider_than_its_values_can_label_is_refused_without_listing_it() -> None:
+    raw = home_scale_raw()
+    raw["grade_scale"].update({"min": 0, "max": 10**20, "step": 1})
+    with pytest.raises(InvalidToolkitDefinition) as refused:
+        normalise(raw)
+    assert [p.field for p in refused.value.problems if p.field.startswith("grade_scale")] == ["grade_scale.max"]
 
 
 async def test_wording_keys_and_licensed_content_are_refused(assessment: httpx.AsyncClient, token_for: TokenFor) -> None:

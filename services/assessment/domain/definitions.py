@@ -124,6 +124,9 @@ def _licence(c: _Checker, tool: Mapping[str, Any], items: Mapping[str, Any]) -> 
     }
 
 
+MAX_GRADES = 101  # one per value, and GradeScaleIn takes at most 101 values
+
+
 def _int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
@@ -162,7 +165,9 @@ def _scale(c: _Checker, raw: Mapping[str, Any]) -> dict[str, Any]:
             "label": str(label) if label is not None else "",
             "evidence_required": bool(entry.get("evidence_required", False)),
         })
-    if bounds_ok and [v["value"] for v in values] != list(range(low, high + 1, step)):
+    if bounds_ok and (high - low) // step + 1 > MAX_GRADES:
+        c.add(f"{where}.max", f"a scale has at most {MAX_GRADES} grades")
+    elif bounds_ok and [v["value"] for v in values] != list(range(low, high + 1, step)):
         c.add(f"{where}.values", f"values must label every grade from {low} to {high} in order (step {step})")
     ids = [v["id"] for v in values]
     if any(ids) and (None in ids or len(set(ids)) != len(ids)):

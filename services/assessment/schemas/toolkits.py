@@ -191,7 +191,7 @@ class ToolIn(_In):
 
 
 class ScaleValueIn(_In):
-    value: int
+    value: int = Field(ge=-1000, le=1000)
     label: str = Field(min_length=1, max_length=120, description="Your own short label.")
     id: str | None = Field(default=None, pattern=SLUG, description="For a named scale, e.g. `very_concerned`.")
     evidence_required: bool = False
@@ -200,9 +200,9 @@ class ScaleValueIn(_In):
 class GradeScaleIn(_In):
     id: str = Field(pattern=SLUG)
     type: Literal["ordinal"] = "ordinal"
-    min: int
-    max: int
-    step: int = 1
+    min: int = Field(ge=-1000, le=1000)
+    max: int = Field(ge=-1000, le=1000)
+    step: int = Field(default=1, ge=1, le=1000)
     direction: Literal["higher_is_worse", "higher_is_better"]
     aggregation: Literal["none", "sum"] = "none"
     values: list[ScaleValueIn] = Field(max_length=101)
