@@ -121,6 +121,13 @@ def start_nginx(conf: Path, prefix: Path) -> subprocess.Popen[bytes]:
     return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # noqa: S603
 
 
+def py_spy(pid: int, seconds: float, out: Path) -> subprocess.Popen[bytes]:
+    """Sample ``pid`` for ``seconds`` into collapsed stacks (``--format raw``) at ``out``."""
+    cmd = [str(Path(sys.executable).parent / "py-spy"), "record", "--pid", str(pid), "--duration", f"{seconds:g}",
+           "--rate", "250", "--nonblocking", "--format", "raw", "-o", str(out)]
+    return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # noqa: S603
+
+
 LUA = """
 wrk.method = "{method}"
 wrk.headers["Content-Type"] = "application/json"
@@ -173,7 +180,13 @@ REFERRAL_BODY = ('{"child_id": "CHILD_ID", "concern_summary": "Child often arriv
                  '"indicators": [{"domain": "physical_care", "indicator": "hunger_at_school", "severity": "medium"}]}')
 
 
-async def throughput(seconds: float, tmp: Path, signer: Any, suffix: str) -> list[dict[str, Any]]:
+ALL_OPERATIONS = ("GET child", "POST child", "POST referral")
+ALL_TARGETS = ("direct", "gateway", "nginx", "same work", "bare")
+
+
+async def throughput(seconds: float, tmp: Path, signer: Any, suffix: str, *,
+                     only_operations: tuple[str, ...] = ALL_OPERATIONS, only_targets: tuple[str, ...] = ALL_TARGETS,
+                     connection_counts: tuple[int, ...] = (1, 32), profile_dir: Path | None = None) -> list[dict[str, Any]]:
     names = {s: f"bench_{s}_{suffix}" for s in ("gateway", "referral")}
     procs: list[subprocess.Popen[bytes]] = []
     try:
@@ -227,11 +240,13 @@ async def throughput(seconds: float, tmp: Path, signer: Any, suffix: str) -> lis
             "nginx": f"http://127.0.0.1:{ports['nginx']}", "same work": f"http://127.0.0.1:{ports['baseline']}",
             "bare": f"http://127.0.0.1:{ports['baseline']}",
         }
+        targets = {k: v for k, v in targets.items() if k in only_targets}
         operations = [("GET child", "GET", f"/children/{child}", "", read_token),
                       ("POST child", "POST", "/children", CHILD_BODY, write_token),
                       ("POST referral", "POST", "/referrals", REFERRAL_BODY, write_token)]
+        operations = [op for op in operations if op[0] in only_operations]
         rows = []
-        total = len(operations) * len(targets) * 2
+        total = len(operations) * len(targets) * len(connection_counts)
         done = 0
         for label, method, path, body, tok in operations:
             scripts = {}
@@ -240,12 +255,19 @@ async def throughput(seconds: float, tmp: Path, signer: Any, suffix: str) -> lis
                 scripts[target] = lua(tmp, f"{label.replace(' ', '_')}_{target.replace(' ', '_')}", method, prefix + path,
                                       None if target == "bare" else tok, body, ids)
                 await asyncio.to_thread(wrk, targets[target], scripts[target], 4, 1)  # warm-up
-            for connections in (1, 32):
+            for connections in connection_counts:
                 results = {}
                 for target in targets:
                     done += 1
                     say(f"({done}/{total}) {label}, {target}, {connections} connection(s), {seconds:g} s")
+                    spy = None
+                    if profile_dir is not None and target == "direct":
+                        # py-spy on the referral service while wrk drives it (--profile, not make bench).
+                        out = profile_dir / f"{label.replace(' ', '-').lower()}-{connections}.folded"
+                        spy = py_spy(procs[0].pid, seconds, out)
                     results[target] = await asyncio.to_thread(wrk, targets[target], scripts[target], connections, seconds)
+                    if spy is not None:
+                        spy.wait(timeout=30)
                 rows.append({"operation": label, "connections": connections, "results": results})
         return rows
     finally:
@@ -370,7 +392,9 @@ def write_between(marker: str, text: str) -> None:
     DOC.write_text(doc)
 
 
-async def main(seconds: float, write: bool) -> None:
+async def main(seconds: float, write: bool, *, operations: tuple[str, ...] = ALL_OPERATIONS,
+               targets: tuple[str, ...] = ALL_TARGETS, connections: tuple[int, ...] = (1, 32),
+               propagate: bool = True, profile_dir: Path | None = None) -> None:
     if WRK is None or NGINX is None:
         print("make bench needs wrk (load generator) and nginx (the proxy compared with the gateway):\n"
               "  sudo apt-get install wrk nginx-light", file=sys.stderr)
@@ -380,7 +404,15 @@ async def main(seconds: float, write: bool) -> None:
         tmp = Path(tmp_name)
         signer = load_or_create_signer(tmp / "keys")
         say("throughput: referral direct, gateway, nginx, same-work and bare baselines")
-        rows = await throughput(seconds, tmp, signer, suffix)
+        rows = await throughput(seconds, tmp, signer, suffix, only_operations=operations, only_targets=targets,
+                                connection_counts=connections, profile_dir=profile_dir)
+        if not propagate:
+            for row in rows:
+                res = row["results"]
+                print(" | ".join([row["operation"], str(row["connections"])] + [
+                    f"{t} {r['rps']:.0f}/s" + (f" ({r['rps'] / res[BASELINE[t]]['rps']:.2f}x {BASELINE[t]})"
+                                              if BASELINE[t] in res else "") for t, r in res.items()]))
+            return
         say("event propagation under steady load")
         prop = await propagation(max(seconds * 4, 15), tmp, signer, suffix)
     text = report(rows, prop, seconds)
@@ -394,5 +426,24 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=float, default=5.0, help="wrk duration per cell")
     parser.add_argument("--write", action="store_true", help="replace the figures in docs/benchmarks.md")
+    parser.add_argument("--only", action="append", choices=ALL_OPERATIONS, metavar="OPERATION",
+                        help="run only this operation (repeatable; for iterating, prints a summary, no propagation, "
+                             "not with --write)")
+    parser.add_argument("--targets", help="comma-separated targets with --only (default all): " + ", ".join(ALL_TARGETS))
+    parser.add_argument("--connections", default="1,32", help="comma-separated connection counts with --only")
+    parser.add_argument("--profile", type=Path, help="with --only: py-spy record the referral service during its "
+                                                     "direct cells, collapsed stacks (one .folded file per cell; flamegraph.pl or speedscope read them) into this directory")
     args = parser.parse_args()
-    asyncio.run(main(args.seconds, args.write))
+    if args.only:
+        if args.write:
+            parser.error("--only runs part of the bench: it cannot --write")
+        chosen = tuple(t.strip() for t in (args.targets or ",".join(ALL_TARGETS)).split(","))
+        if unknown := set(chosen) - set(ALL_TARGETS):
+            parser.error(f"unknown targets: {', '.join(sorted(unknown))}")
+        if args.profile:
+            args.profile.mkdir(parents=True, exist_ok=True)
+        asyncio.run(main(args.seconds, False, operations=tuple(args.only), targets=chosen,
+                         connections=tuple(int(c) for c in args.connections.split(",")), propagate=False,
+                         profile_dir=args.profile.resolve() if args.profile else None))
+    else:
+        asyncio.run(main(args.seconds, args.write))

@@ -6,7 +6,9 @@ Two hand-written FastAPI apps in one, over the referral service's own PostgreSQL
   ES256 bearer token with python-jose (same claims required, every time: no cache), opens
   one transaction, runs the SQL statements the service runs for that operation (captured
   from the service with a ``before_cursor_execute`` listener; the agency-scoped select is
-  the same statement), inserts the same audit row and the same outbox rows, and commits.
+  the same statement), inserts the same audit row and the same outbox rows (message, delivery,
+  and the referral service's webhook fan-out queue row, added 2026-12-06: the service had
+  written it since partner webhooks, the baseline had not), and commits.
   SQLAlchemy Core ``text()`` on an asyncpg engine, JSON built by hand.
 - ``/bare/...``: a primary-key read or one plain insert; no token, no audit, no outbox.
 
@@ -40,8 +42,7 @@ CHILD_COLUMNS = ("id, la_child_id, given_name, family_name, birth_date, expected
                  "cp_plans_elsewhere, cp_plans_elsewhere_latest_end_date, gender, nhs_number, upn, upn_unknown, "
                  "ethnicity, disabilities, mother_id, restricted, created_by_agency_id, created_at, updated_at, version")
 GET_VISIBLE_CHILD = text(f"SELECT {CHILD_COLUMNS} FROM child WHERE {VISIBLE} AND child.id = :child")  # noqa: S608 (constants only)
-EXTERNAL_REF = text("SELECT id, child_id, agency_id, external_ref, created_at FROM child_external_ref "
-                    "WHERE agency_id = :agency AND child_id IN (:child)")
+EXTERNAL_REF = text("SELECT external_ref FROM child_external_ref WHERE agency_id = :agency AND child_id = :child")
 AUDIT = text("INSERT INTO audit_event (id, occurred_at, client_id, agency_id, acting_user, action, resource, "
              "resource_id, child_ids, purpose, request_id) VALUES (:id, :at, :client, :agency, NULL, :action, "
              ":resource, NULL, CAST(:child_ids AS JSON), 'safeguarding', :rid)")
@@ -56,6 +57,9 @@ INSERT_INVOLVEMENT = text("INSERT INTO involvement (id, child_id, agency_id, pro
                           ":at, 1)")
 OUTBOX = text("INSERT INTO outbox_message (id, event_type, payload, occurred_at) VALUES (:id, :type, "
               "CAST(:payload AS JSON), :at)")
+#: The referral service queues every event for partner webhooks in the same transaction (on_emit).
+FANOUT = text("INSERT INTO webhook_fanout (message_id, created_at) VALUES (:message, :at)")
+AGENCY_EXISTS = text("SELECT agency.id FROM agency WHERE agency.id = :agency")
 DELIVERY = text("INSERT INTO outbox_delivery (id, message_id, subscriber, status, attempts, next_attempt_at, replays, "
                 "attempts_before_replay) VALUES (:id, :message, 'http://reporting/v1/events', 'pending', 0, :at, 0, 0)")
 CHILD_BY_ID = text(f"SELECT {CHILD_COLUMNS} FROM child WHERE id = :child")  # noqa: S608 (constants only)
@@ -120,6 +124,7 @@ def create_app() -> FastAPI:
                    "version": 1, "data": data}
         await conn.execute(OUTBOX, {"id": message, "type": event_type, "payload": _json(payload), "at": at})
         await conn.execute(DELIVERY, {"id": uuid.uuid4(), "message": message, "at": at})
+        await conn.execute(FANOUT, {"message": message, "at": at})
 
     @app.get("/same/children/{child_id}")
     async def same_get_child(child_id: uuid.UUID, authorization: Annotated[str | None, Header()] = None) -> JSONResponse:
@@ -144,7 +149,7 @@ def create_app() -> FastAPI:
         now = datetime.now(UTC)
         child = uuid.uuid4()
         async with engine.begin() as conn:
-            if (await conn.execute(AGENCY, {"agency": agency})).first() is None:
+            if (await conn.execute(AGENCY_EXISTS, {"agency": agency})).first() is None:
                 raise HTTPException(422)
             await conn.execute(INSERT_CHILD, {"id": child, "given": body["given_name"], "family": body["family_name"],
                                               "birth": date.fromisoformat(body["birth_date"]), "gender": body["gender"],

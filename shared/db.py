@@ -262,8 +262,10 @@ async def end_read_transaction(session: AsyncSession) -> None:
     """
     if not session.in_transaction():
         return
-    # "audit_rows": audit rows recorded and not yet written (shared.audit) count as a write.
-    if session.info.get("wrote") or session.info.get("audit_rows") or session.new or session.dirty or session.deleted:
+    # "audit_rows", "outbox_rows": audit and outbox rows recorded and not yet written (shared.audit,
+    # shared.events) count as a write.
+    if session.info.get("wrote") or session.info.get("audit_rows") or session.info.get("outbox_rows") \
+            or session.new or session.dirty or session.deleted:
         return
     await session.commit()
 

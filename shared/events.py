@@ -21,7 +21,7 @@ from typing import Annotated, Any
 
 import httpx
 from fastapi import Depends, Request
-from sqlalchemy import event, or_, update
+from sqlalchemy import event, insert, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlmodel import col, select
@@ -81,6 +81,32 @@ def verify_webhook(secret: str, headers: Mapping[str, str], body: bytes, now: in
 
 # --- Emitting --------------------------------------------------------------------
 
+@dataclass(frozen=True, slots=True)
+class Emitted:
+    """An event recorded in the outbox: its row is written as the transaction commits."""
+
+    id: uuid.UUID
+    event_type: str
+    occurred_at: datetime
+    payload: dict[str, Any]
+
+
+#: Outbox rows recorded in a session and not yet written (``Session.info`` key): table to rows,
+#: in the order the tables were first used (messages before what references them).
+PENDING = "outbox_rows"
+_MESSAGE_TABLE = OutboxMessage.__table__  # type: ignore[attr-defined]
+_DELIVERY_TABLE = OutboxDelivery.__table__  # type: ignore[attr-defined]
+
+
+def add_outbox_row(session: AsyncSession | Session, table: Any, row: dict[str, Any]) -> None:
+    """Queue one row for the commit of the session's transaction (``_write_outbox``): a row that
+    belongs with an outbox message (a delivery, a service's own queue row) and references it.
+
+    Give every column's value that has no server default: the row is inserted with Core, so the
+    model's Python defaults do not apply."""
+    session.info.setdefault(PENDING, {}).setdefault(table, []).append(row)
+
+
 class Outbox:
     """Writes an event beside the domain change, in the same transaction."""
 
@@ -89,10 +115,10 @@ class Outbox:
         self.subscribers: list[str] = list(request.app.state.settings.outbox_subscribers)
         self.source: str = request.app.state.settings.service_name
         #: A service may add to the same transaction for each event (referral: queue its webhook fan-out).
-        self.on_emit: Callable[[AsyncSession, OutboxMessage], Awaitable[None]] | None = getattr(
+        self.on_emit: Callable[[AsyncSession, Emitted], Awaitable[None]] | None = getattr(
             request.app.state, "on_emit", None)
 
-    async def emit(self, event_type: str, occurred_at: datetime | None = None, **data: Any) -> OutboxMessage:
+    async def emit(self, event_type: str, occurred_at: datetime | None = None, **data: Any) -> Emitted:
         message = await emit(self.session, self.subscribers, self.source, event_type, occurred_at, **data)
         if self.on_emit is not None:
             await self.on_emit(self.session, message)
@@ -106,24 +132,49 @@ async def emit(
     event_type: str,
     occurred_at: datetime | None = None,
     **data: Any,
-) -> OutboxMessage:
-    """Thin events: type, ids, when, version. Receivers fetch details with their own token."""
+) -> Emitted:
+    """Thin events: type, ids, when, version. Receivers fetch details with their own token.
+
+    The message and one delivery per subscriber are inserted with Core as the transaction
+    commits (one statement per table), not through the ORM's unit of work; a rollback drops
+    them with the change they describe, exactly as the audit rows (shared/audit.py)."""
     when = occurred_at or utcnow()
-    message = OutboxMessage(event_type=event_type, occurred_at=when, payload={})
-    message.payload = {
-        "id": str(message.id),
+    message_id = uuid.uuid4()
+    payload = {
+        "id": str(message_id),
         "type": event_type,
         "source": source,
         "occurred_at": when.isoformat(),
         "version": EVENT_VERSION,
         "data": {k: (str(v) if isinstance(v, uuid.UUID) else v) for k, v in data.items()},
     }
-    session.add(message)
-    session.info[_EMITTED] = True  # wakes this process's relays when the transaction commits
-    await session.flush()  # the message row first: deliveries reference it
+    add_outbox_row(session, _MESSAGE_TABLE, {"id": message_id, "event_type": event_type, "payload": payload,
+                                             "occurred_at": when})
     for url in subscribers:
-        session.add(OutboxDelivery(message_id=message.id, subscriber=url, next_attempt_at=when))
-    return message
+        add_outbox_row(session, _DELIVERY_TABLE, {
+            "id": uuid.uuid4(), "message_id": message_id, "subscriber": url, "status": "pending", "attempts": 0,
+            "next_attempt_at": when, "last_error": None, "delivered_at": None, "leased_until": None,
+            "lease_owner": None, "dead_at": None, "replays": 0, "replayed_at": None, "replayed_by": None,
+            "attempts_before_replay": 0,
+        })
+    session.info[_EMITTED] = True  # wakes this process's relays when the transaction commits
+    return Emitted(message_id, event_type, when, payload)
+
+
+@event.listens_for(Session, "before_commit")
+def _write_outbox(session: Session) -> None:
+    tables: dict[Any, list[dict[str, Any]]] | None = session.info.pop(PENDING, None)
+    if tables:
+        connection = session.connection()
+        for table, rows in tables.items():
+            connection.execute(insert(table), rows)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _drop_unwritten(session: Session, transaction: Any) -> None:
+    # A rolled-back transaction takes its events with it, as it takes the change they describe.
+    if transaction.parent is None:
+        session.info.pop(PENDING, None)
 
 
 async def get_outbox(session: SessionDep, request: Request) -> Outbox:

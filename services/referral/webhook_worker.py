@@ -38,15 +38,20 @@ from services.referral.models import WebhookAttempt, WebhookDelivery, WebhookFan
 from services.referral.queries.webhooks import WebhookQueries
 from services.referral.settings import ReferralSettings
 from shared.db import Database, check_no_transaction, utcnow
+from shared.events import Emitted, add_outbox_row
 from shared.models import OutboxMessage
 from shared.ssrf import Target
 
 log = logging.getLogger("referral.webhooks")
 
 
-async def queue_for_webhooks(session: AsyncSession, message: OutboxMessage) -> None:
-    """``on_emit``: the event waits for fan-out, committed (or rolled back) with its change."""
-    session.add(WebhookFanout(message_id=message.id))
+_FANOUT_TABLE = WebhookFanout.__table__  # type: ignore[attr-defined]
+
+
+async def queue_for_webhooks(session: AsyncSession, message: Emitted) -> None:
+    """``on_emit``: the event waits for fan-out, committed (or rolled back) with its change
+    (inserted with the outbox rows as the transaction commits, after its message)."""
+    add_outbox_row(session, _FANOUT_TABLE, {"message_id": message.id, "created_at": utcnow()})
 
 
 class WebhookFanOut:

@@ -1,10 +1,12 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from collections.abc import Mapping
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
 from fastapi.responses import JSONResponse
+from sqlalchemy.engine import RowMapping
 
 from services.referral.api.deps import CanRead, CanWrite, ChildrenDep
 from services.referral.domain.errors import (
@@ -46,6 +48,17 @@ def child_read(child: Child, external_ref: str | None) -> ChildRead:
     )
 
 
+def child_read_row(child: Mapping[str, Any] | RowMapping, external_ref: str | None) -> ChildRead:
+    """``child_read`` from the child's columns (a Core row or the values just inserted)."""
+    return ChildRead.model_validate({
+        **child,
+        "unborn": child["birth_date"] is None,
+        "cp_plans_elsewhere": {"previous_plans": child["cp_plans_elsewhere"],
+                               "latest_end_date": child["cp_plans_elsewhere_latest_end_date"]},
+        "external_ref": external_ref,
+    })
+
+
 @router.post(
     "", status_code=201, response_model=ChildRead,
     responses=problems(AgencyNotRegistered, DuplicateExternalRef, DuplicateChildId, DuplicateNhsNumber),
@@ -66,7 +79,7 @@ async def register_child(body: ChildCreate, who: CanWrite, children: ChildrenDep
 
     async def create() -> Created:
         child, ref = await children.register(who, body)
-        return Created(child_read(child, ref), {"Location": f"/v1/children/{child.id}", "ETag": etag(child.version)})
+        return Created(child_read_row(child, ref), {"Location": f"/v1/children/{child['id']}", "ETag": etag(child["version"])})
 
     return await idem.run(who, body, create)
 
@@ -148,5 +161,5 @@ async def record_plans_elsewhere(child_id: uuid.UUID, body: PlansElsewhere, who:
 async def get_child(child_id: uuid.UUID, who: CanRead, children: ChildrenDep, response: Response) -> ChildRead:
     """One child. A child your agency may not see is a 404, exactly like one that does not exist."""
     child, ref = await children.get(who, child_id)
-    set_etag(response, child.version)
-    return child_read(child, ref)
+    set_etag(response, child["version"])
+    return child_read_row(child, ref)

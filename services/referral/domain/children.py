@@ -5,7 +5,10 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from types import SimpleNamespace
 from typing import Any
+
+from sqlalchemy.engine import RowMapping
 
 from services.referral import events as ev
 from services.referral.domain import journey as j
@@ -19,8 +22,8 @@ from services.referral.domain.errors import (
     NotStatutoryAgency,
     UnbornChildRule,
 )
-from services.referral.models import Child, ChildExternalRef, Involvement
-from services.referral.queries.children import AgencyQueries, ChildQueries
+from services.referral.models import Child
+from services.referral.queries.children import CHILD_DEFAULTS, AgencyQueries, ChildQueries
 from services.referral.queries.journey import JourneyQueries
 from services.referral.schemas.children import (
     BirthRecord,
@@ -38,7 +41,7 @@ from shared.pagination import PageParams
 from shared.tokens import Principal
 
 
-def census_facts(child: Child) -> dict[str, Any]:
+def census_facts(child: Child | SimpleNamespace) -> dict[str, Any]:
     """What the reporting read model needs of a child: codes and the census identifiers.
 
     No names and no NHS number. These events go only to the partnership's own
@@ -73,9 +76,12 @@ class Children:
         self.audit = audit
         self.outbox = outbox
 
-    async def register(self, who: Principal, body: ChildCreate) -> tuple[Child, str | None]:
-        """Register a child; the registering agency becomes involved from today."""
-        if await self.agencies.get(who.agency_id) is None:
+    async def register(self, who: Principal, body: ChildCreate) -> tuple[dict[str, Any], str | None]:
+        """Register a child; the registering agency becomes involved from today.
+
+        Returns the new child's columns (the rows are inserted with Core: no ORM instance is
+        built, validated or flushed) and the caller's reference."""
+        if not await self.agencies.exists(who.agency_id):
             raise AgencyNotRegistered("Ask the partnership to register your agency before sending children.")
         if body.external_ref and await self.queries.ref_taken(who.agency_id, body.external_ref):
             raise DuplicateExternalRef("Your agency already uses this external reference for a child.")
@@ -83,18 +89,16 @@ class Children:
             raise DuplicateChildId("Another child already has this LA child id.")
         if body.nhs_number:
             await self._refuse_visible_duplicate(who, body.nhs_number)
-        child = Child(
-            **body.model_dump(exclude={"external_ref"}, exclude_none=True),
-            created_by_agency_id=who.agency_id,
-        )
-        rows: list[Child | ChildExternalRef | Involvement] = [child]
-        if body.external_ref:
-            rows.append(ChildExternalRef(child_id=child.id, agency_id=who.agency_id, external_ref=body.external_ref))
-        rows.append(Involvement(child_id=child.id, agency_id=who.agency_id, role="registering_agency",
-                                start_date=datetime.now(UTC).date()))
-        await self.queries.add(*rows)  # one flush: the unit of work inserts the child first
-        self.audit.record(who, "create", "child", [child.id])
-        await publish(self.outbox, ev.ChildRegistered(agency_id=who.agency_id, **census_facts(child)))
+        now = utcnow()
+        child: dict[str, Any] = {
+            **CHILD_DEFAULTS, **body.model_dump(exclude={"external_ref"}, exclude_none=True),
+            "id": uuid.uuid4(), "created_by_agency_id": who.agency_id, "created_at": now, "updated_at": now,
+        }
+        child.setdefault("disabilities", [])
+        await self.queries.insert_registration(child, body.external_ref or None, "registering_agency",
+                                               datetime.now(UTC).date())
+        self.audit.record(who, "create", "child", [child["id"]])
+        await publish(self.outbox, ev.ChildRegistered(agency_id=who.agency_id, **census_facts(SimpleNamespace(**child))))
         return child, body.external_ref
 
     async def _refuse_visible_duplicate(self, who: Principal, nhs_number: str, child_id: uuid.UUID | None = None) -> None:
@@ -208,13 +212,13 @@ class Children:
         refs = await self.queries.external_refs(who, [child.id])
         return child, refs.get(child.id)
 
-    async def get(self, who: Principal, child_id: uuid.UUID) -> tuple[Child, str | None]:
-        child = await self.queries.get(who, child_id)
-        if child is None:
+    async def get(self, who: Principal, child_id: uuid.UUID) -> tuple[RowMapping, str | None]:
+        """One child's columns and the caller's reference, audited (read with Core: nothing changes)."""
+        found = await self.queries.read(who, child_id)
+        if found is None:
             raise ChildNotFound(f"No child {child_id} visible to your agency.")
-        self.audit.record(who, "read", "child", [child.id])
-        refs = await self.queries.external_refs(who, [child.id])
-        return child, refs.get(child.id)
+        self.audit.record(who, "read", "child", [child_id])
+        return found
 
     async def page(
         self, who: Principal, page: PageParams, **filters: str | None

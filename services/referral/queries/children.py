@@ -9,7 +9,9 @@ from datetime import UTC, date, datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, bindparam, exists, or_, text
+from sqlalchemy import ColumnElement, Select, and_, bindparam, exists, insert, or_, text
+from sqlalchemy import select as sa_select
+from sqlalchemy.engine import RowMapping
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import SelectOfScalar
@@ -57,13 +59,9 @@ def visible_to(who: Principal, full_access_types: Sequence[str]) -> ColumnElemen
     )
 
 
-@lru_cache(maxsize=16)
-def _visible_child_by_id(full_access_types: tuple[str, ...]) -> SelectOfScalar[Child]:
-    """``ChildQueries.get``'s statement, built once per configuration with bound parameters.
-
-    The same condition as ``visible_to``; building that expression tree on every read was
-    about a fifth of a child read's CPU (docs/benchmarks.md).
-    """
+def _visible_by_params(full_access_types: tuple[str, ...]) -> ColumnElement[bool]:
+    """``visible_to``'s condition with the agency and today as bound parameters
+    (``visible_agency_id``, ``visible_today``), for statements built once."""
     agency: Any = bindparam("visible_agency_id", type_=Child.__table__.c.created_by_agency_id.type)  # type: ignore[attr-defined]
     today: Any = bindparam("visible_today", type_=Involvement.__table__.c.start_date.type)  # type: ignore[attr-defined]
     involved = select(Involvement.child_id).where(
@@ -73,12 +71,52 @@ def _visible_child_by_id(full_access_types: tuple[str, ...]) -> SelectOfScalar[C
         or_(col(Involvement.end_date).is_(None), col(Involvement.end_date) >= today),
     )
     sees_all = exists().where(col(Agency.id) == agency, col(Agency.agency_type).in_(list(full_access_types)))
-    condition = or_(
+    return or_(
         col(Child.id).in_(involved),
         and_(col(Child.restricted).is_(False), or_(col(Child.created_by_agency_id) == agency, sees_all)),
     )
-    child_id: Any = bindparam("visible_child_id", type_=Child.__table__.c.id.type)  # type: ignore[attr-defined]
-    return select(Child).where(condition, col(Child.id) == child_id)
+
+
+_CHILD = Child.__table__  # type: ignore[attr-defined]
+_EXTERNAL_REF = ChildExternalRef.__table__  # type: ignore[attr-defined]
+_AGENCY = Agency.__table__  # type: ignore[attr-defined]
+_INVOLVEMENT = Involvement.__table__  # type: ignore[attr-defined]
+
+
+@lru_cache(maxsize=16)
+def _visible_child_by_id(full_access_types: tuple[str, ...]) -> SelectOfScalar[Child]:
+    """``ChildQueries.get``'s statement, built once per configuration with bound parameters.
+
+    The same condition as ``visible_to``; building that expression tree on every read was
+    about a fifth of a child read's CPU (docs/benchmarks.md).
+    """
+    child_id: Any = bindparam("visible_child_id", type_=_CHILD.c.id.type)
+    return select(Child).where(_visible_by_params(full_access_types), col(Child.id) == child_id)
+
+
+@lru_cache(maxsize=16)
+def _visible_child_row(full_access_types: tuple[str, ...]) -> Select[Any]:
+    """``ChildQueries.read``'s statement: the same condition and columns as ``_visible_child_by_id``,
+    as a Core select (rows, not ORM instances)."""
+    child_id: Any = bindparam("visible_child_id", type_=_CHILD.c.id.type)
+    return sa_select(*_CHILD.c).where(_visible_by_params(full_access_types), _CHILD.c.id == child_id)
+
+
+#: The caller's own reference for one child (``ChildQueries.external_refs`` for one id).
+_EXTERNAL_REF_OF = sa_select(_EXTERNAL_REF.c.external_ref).where(
+    _EXTERNAL_REF.c.agency_id == bindparam("agency_id"), _EXTERNAL_REF.c.child_id == bindparam("child_id"))
+_AGENCY_EXISTS = sa_select(_AGENCY.c.id).where(_AGENCY.c.id == bindparam("agency_id"))
+
+#: A new child's columns that registration does not set, with their values (the model's defaults).
+CHILD_DEFAULTS: dict[str, Any] = {
+    "la_child_id": None, "birth_date": None, "expected_birth_date": None, "death_date": None,
+    "cp_plans_elsewhere": 0, "cp_plans_elsewhere_latest_end_date": None, "nhs_number": None, "upn": None,
+    "upn_unknown": None, "ethnicity": None, "mother_id": None, "restricted": False, "version": 1,
+}
+_CHILD_SET_BY_REGISTRATION = {"id", "given_name", "family_name", "gender", "disabilities", "created_by_agency_id",
+                              "created_at", "updated_at"}
+if set(CHILD_DEFAULTS) | _CHILD_SET_BY_REGISTRATION != set(_CHILD.c.keys()):  # a column added to Child: give its default
+    raise RuntimeError("CHILD_DEFAULTS does not cover the child table's columns")
 
 
 def visible_child_ids(who: Principal, full_access_types: Sequence[str]) -> SelectOfScalar[uuid.UUID]:
@@ -92,6 +130,11 @@ class AgencyQueries:
 
     async def get(self, agency_id: uuid.UUID) -> Agency | None:
         return await self.session.get(Agency, agency_id)
+
+    async def exists(self, agency_id: uuid.UUID) -> bool:
+        """Whether the agency is registered (Core: no ORM instance loaded)."""
+        connection = await self.session.connection()
+        return (await connection.execute(_AGENCY_EXISTS, {"agency_id": agency_id})).first() is not None
 
     async def by_external_ref(self, external_ref: str) -> Agency | None:
         return (await self.session.exec(select(Agency).where(Agency.external_ref == external_ref))).first()
@@ -119,6 +162,18 @@ class ChildQueries:
         stmt = _visible_child_by_id(tuple(self.full_access_types))
         params = {"visible_agency_id": who.agency_id, "visible_today": _today(), "visible_child_id": child_id}
         return (await self.session.exec(stmt, params=params)).first()
+
+    async def read(self, who: Principal, child_id: uuid.UUID) -> tuple[RowMapping, str | None] | None:
+        """The child's columns and the caller's own reference for it, when ``who`` may see it:
+        the same agency-scoped condition as ``get``, read with Core (no ORM instances), for
+        reads that change nothing."""
+        connection = await self.session.connection()
+        params = {"visible_agency_id": who.agency_id, "visible_today": _today(), "visible_child_id": child_id}
+        row = (await connection.execute(_visible_child_row(tuple(self.full_access_types)), params)).mappings().first()
+        if row is None:
+            return None
+        ref = (await connection.execute(_EXTERNAL_REF_OF, {"agency_id": who.agency_id, "child_id": child_id})).first()
+        return row, None if ref is None else ref[0]
 
     async def page(
         self,
@@ -181,6 +236,23 @@ class ChildQueries:
     async def la_child_id_taken(self, la_child_id: str) -> bool:
         stmt = select(Child.id).where(Child.la_child_id == la_child_id)
         return (await self.session.exec(stmt)).first() is not None
+
+    async def insert_registration(self, child: dict[str, Any], external_ref: str | None, involvement_role: str,
+                                  today: date) -> None:
+        """A new child (every column given: ``CHILD_DEFAULTS`` and the registration's values), the
+        registering agency's reference for it and its involvement, with Core: the child first,
+        then the rows that reference it."""
+        connection = await self.session.connection()
+        agency_id, now = child["created_by_agency_id"], child["created_at"]
+        await connection.execute(insert(_CHILD), [child])
+        if external_ref is not None:
+            await connection.execute(insert(_EXTERNAL_REF), [{"id": uuid.uuid4(), "child_id": child["id"],
+                                                              "agency_id": agency_id, "external_ref": external_ref,
+                                                              "created_at": now}])
+        await connection.execute(insert(_INVOLVEMENT), [{
+            "id": uuid.uuid4(), "child_id": child["id"], "agency_id": agency_id, "professional_id": None,
+            "role": involvement_role, "start_date": today, "end_date": None, "created_at": now, "version": 1}])
+        self.session.info["wrote"] = True  # as an ORM flush would (shared.db.end_read_transaction)
 
     async def add(self, *rows: Child | ChildExternalRef | Involvement) -> None:
         # Flush at once: rows without relationships are not ordered by foreign key.
