@@ -118,22 +118,23 @@ class RequestContextMiddleware:
             await send_problem(send_with_ids, 500, InternalError.slug, InternalError.title,
                                "Something went wrong on our side; quote the request id.", scope.get("path", ""))
         finally:
-            principal = scope.get("state", {}).get("principal")
-            route = scope.get("route")
-            # The route template, never the raw path or query: those can carry identifiers.
-            path = getattr(route, "path", None) or "unmatched"
-            access_log.info(
-                "request",
-                extra={
-                    "service": self.service,
-                    "method": scope.get("method"),
-                    "route": path,
-                    "status": status,
-                    "duration_ms": round((time.perf_counter() - started) * 1000, 2),
-                    "request_id": request_id,
-                    "client_id": getattr(principal, "client_id", None),
-                },
-            )
+            if access_log.isEnabledFor(logging.INFO):  # the record is not built when it would be dropped
+                principal = scope.get("state", {}).get("principal")
+                route = scope.get("route")
+                # The route template, never the raw path or query: those can carry identifiers.
+                path = getattr(route, "path", None) or "unmatched"
+                access_log.info(
+                    "request",
+                    extra={
+                        "service": self.service,
+                        "method": scope.get("method"),
+                        "route": path,
+                        "status": status,
+                        "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                        "request_id": request_id,
+                        "client_id": getattr(principal, "client_id", None),
+                    },
+                )
             request_id_var.reset(rid_token)
             traceparent_var.reset(tp_token)
 
