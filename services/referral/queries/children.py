@@ -253,8 +253,3 @@ class ChildQueries:
             "id": uuid.uuid4(), "child_id": child["id"], "agency_id": agency_id, "professional_id": None,
             "role": involvement_role, "start_date": today, "end_date": None, "created_at": now, "version": 1}])
         self.session.info["wrote"] = True  # as an ORM flush would (shared.db.end_read_transaction)
-
-    async def add(self, *rows: Child | ChildExternalRef | Involvement) -> None:
-        # Flush at once: rows without relationships are not ordered by foreign key.
-        self.session.add_all(rows)
-        await self.session.flush()
