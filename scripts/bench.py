@@ -215,8 +215,8 @@ async def throughput(seconds: float, tmp: Path, signer: Any, suffix: str, *,
         await wait_ready(f"http://127.0.0.1:{ports['nginx']}")
 
         def token(agency: uuid.UUID, *scopes: str) -> str:
-            return signer.issue(issuer=ISSUER, audience=AUDIENCE, subject="bench", agency_id=agency,
-                                scopes=scopes, ttl_seconds=3600)
+            return str(signer.issue(issuer=ISSUER, audience=AUDIENCE, subject="bench", agency_id=agency,
+                                scopes=scopes, ttl_seconds=3600))
 
         async with httpx.AsyncClient(base_url=direct) as client:
             r = await client.post("/v1/agencies", headers={"Authorization": "Bearer " + token(uuid.uuid4(), "admin")},
@@ -301,8 +301,8 @@ async def propagation(seconds: float, tmp: Path, signer: Any, suffix: str) -> di
         await wait_ready(f"http://127.0.0.1:{ports['reporting']}")
 
         def token(agency: uuid.UUID, *scopes: str) -> str:
-            return signer.issue(issuer=ISSUER, audience=AUDIENCE, subject="bench", agency_id=agency,
-                                scopes=scopes, ttl_seconds=3600)
+            return str(signer.issue(issuer=ISSUER, audience=AUDIENCE, subject="bench", agency_id=agency,
+                                scopes=scopes, ttl_seconds=3600))
 
         reporting = await asyncpg.connect(urls["reporting"].replace("postgresql+asyncpg", "postgresql"))
         delays: list[float] = []

@@ -17,6 +17,7 @@ import json
 import sys
 import tempfile
 import uuid
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import httpx
@@ -41,7 +42,7 @@ async def main(requests: int, html: str | None) -> None:
         await asyncio.to_thread(upgrade, "referral", url)
         with tempfile.TemporaryDirectory() as tmp:
             signer = load_or_create_signer(Path(tmp))
-        settings = ReferralSettings(database_url=url, jwks_json=json.dumps(signer.jwks()), token_issuer=ISSUER,  # type: ignore[call-arg]
+        settings = ReferralSettings(database_url=url, jwks_json=json.dumps(signer.jwks()), token_issuer=ISSUER,
                                     token_audience=AUDIENCE, environment="test", webhook_secret="profile-" + name,
                                     relay_enabled=False, log_level="WARNING",
                                     outbox_subscribers=["http://reporting/v1/events"])
@@ -61,8 +62,15 @@ async def main(requests: int, html: str | None) -> None:
             child = (await client.post("/v1/children", headers=write, json=body)).json()["id"]
             for _ in range(20):  # warm up caches and the pool
                 await client.get(f"/v1/children/{child}", headers=read)
-            for label, call in (("GET child", lambda: client.get(f"/v1/children/{child}", headers=read)),
-                                ("POST child", lambda: client.post("/v1/children", headers=write, json=body))):
+            async def get_child() -> httpx.Response:
+                return await client.get(f"/v1/children/{child}", headers=read)
+
+            async def post_child() -> httpx.Response:
+                return await client.post("/v1/children", headers=write, json=body)
+
+            calls: list[tuple[str, Callable[[], Awaitable[httpx.Response]]]] = [("GET child", get_child),
+                                                                                ("POST child", post_child)]
+            for label, call in calls:
                 profiler = Profiler(interval=0.0005, async_mode="enabled")
                 with profiler:
                     for _ in range(requests):
