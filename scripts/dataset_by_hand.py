@@ -81,22 +81,28 @@ def _category_at(plan: str, day: str) -> str:
             f"{plan}.initial_category)")
 
 
-def _wd(day: str) -> str:
-    return f"(SELECT w.wd FROM calendar_day w WHERE w.day = {day})"
+CHILD_DIMS = [("age_band", "u.age_band"), ("gender", "u.gender"), ("ethnicity_group", "u.ethnicity_group"),
+              ("disability", "u.disability")]
+AGE = [("age_band", "u.age_band")]
+AGENCY = [("referring_agency_type", "u.referring_agency_type")]
+REPORTING_AGENCY = [("reporting_agency_type", "u.agency_type")]
 
 
-CHILD_DIMS = "('age_band', u.age_band), ('gender', u.gender), ('ethnicity_group', u.ethnicity_group), ('disability', u.disability)"
-
-
-def _out(metric: str, units: str, dims: str = "", num: str = "1", den: str = "1") -> str:
-    cells = "('total', 'total')" + (f", {dims}" if dims else "")
-    return (f"SELECT '{metric}' AS metric, b.dim, COALESCE(b.key, 'unknown') AS key, {num} AS num, {den} AS den "
-            f"FROM {units} u CROSS JOIN LATERAL (VALUES {cells}) AS b(dim, key)")
+def _out(metric: str, units: str, dims: Sequence[tuple[str, str]] = (), num: str = "1", den: str = "1") -> str:
+    """A metric's cells: its units summed by every combination of its breakdowns (``dims``: breakdown
+    name and expression over the units ``u``), then each combination counted in the total and in
+    each breakdown's cell."""
+    grouped = "".join(f"{expr} AS d{i}, " for i, (_, expr) in enumerate(dims))
+    by = f" GROUP BY {', '.join(str(i + 1) for i in range(len(dims)))}" if dims else ""
+    cells = ", ".join(["('total', 'total')", *(f"('{name}', c.d{i})" for i, (name, _) in enumerate(dims))])
+    return (f"SELECT '{metric}' AS metric, b.dim, COALESCE(b.key, 'unknown') AS key, c.num, c.den "
+            f"FROM (SELECT {grouped}SUM({num}) AS num, SUM({den}) AS den FROM {units} u{by}) c "
+            f"CROSS JOIN LATERAL (VALUES {cells}) AS b(dim, key)")
 
 
 SQL = f"""
 WITH
-person AS (
+person AS NOT MATERIALIZED (
     SELECT c.child_id, c.facts_at, c.birth_ym,
            CASE c.gender WHEN '1' THEN 'male' WHEN '2' THEN 'female' WHEN '9' THEN 'indeterminate'
                          WHEN '0' THEN 'not_recorded_or_unborn' ELSE 'unknown' END AS gender,
@@ -172,12 +178,16 @@ returned AS (
 received AS (
     SELECT r.referring_agency_type, {_age('ch', 'r.received_date')} AS age_band,
            CASE WHEN r.decided_date IS NOT NULL
-                 AND {_wd('r.decided_date')} - {_wd('r.received_date')} <= 1 THEN 1 ELSE 0 END AS timely,
-           CASE WHEN EXISTS (SELECT 1 FROM rm_referral earlier WHERE earlier.child_id = r.child_id
-                             AND earlier.received_date < r.received_date
-                             AND earlier.received_date >= r.received_date - make_interval(months => 12))
-                THEN 1 ELSE 0 END AS again
-    FROM rm_referral r LEFT JOIN person ch ON ch.child_id = r.child_id
+                 AND w_decided.wd - w_received.wd <= 1 THEN 1 ELSE 0 END AS timely,
+           CASE WHEN r.child_id IS NOT NULL
+                 AND r.previous >= r.received_date - make_interval(months => 12) THEN 1 ELSE 0 END AS again
+    FROM (SELECT h.*, MAX(h.received_date) OVER (PARTITION BY h.child_id ORDER BY h.received_date
+                      RANGE BETWEEN UNBOUNDED PRECEDING AND INTERVAL '1 day' PRECEDING) AS previous
+          FROM rm_referral h
+          WHERE h.received_date >= :p_start - make_interval(months => 12) AND h.received_date <= :p_end) r
+         LEFT JOIN person ch ON ch.child_id = r.child_id
+         LEFT JOIN calendar_day w_received ON w_received.day = r.received_date
+         LEFT JOIN calendar_day w_decided ON w_decided.day = r.decided_date
     WHERE r.received_date BETWEEN :p_start AND :p_end
 ),
 -- threshold decisions made in the period (NQ16, NQ17)
@@ -193,8 +203,10 @@ authorised AS (
     SELECT CASE WHEN '16A' = ANY(string_to_array(a.factors, ',')) THEN 'yes' ELSE 'no' END AS factor_16a,
            {_age('ch', 'a.authorised_date')} AS age_band, e.referring_agency_type,
            CASE WHEN e.referral_date IS NOT NULL
-                 AND {_wd('a.authorised_date')} - {_wd('e.referral_date')} <= 45 THEN 1 ELSE 0 END AS timely
+                 AND w_authorised.wd - w_referral.wd <= 45 THEN 1 ELSE 0 END AS timely
     FROM rm_assessment a LEFT JOIN rm_episode e ON e.episode_id = a.episode_id
+         LEFT JOIN calendar_day w_authorised ON w_authorised.day = a.authorised_date
+         LEFT JOIN calendar_day w_referral ON w_referral.day = e.referral_date
          LEFT JOIN person ch ON ch.child_id = a.child_id
     WHERE a.authorised_date BETWEEN :p_start AND :p_end
 ),
@@ -203,8 +215,9 @@ conference AS (
     SELECT COALESCE((SELECT p.initial_category FROM rm_cp_plan p
                      WHERE p.episode_id = s.episode_id AND p.start_date = s.icpc_date LIMIT 1), 'no_plan') AS category,
            CASE WHEN s.start_date IS NOT NULL
-                 AND {_wd('s.icpc_date')} - {_wd('s.start_date')} <= 15 THEN 1 ELSE 0 END AS timely
-    FROM rm_s47 s
+                 AND w_icpc.wd - w_s47.wd <= 15 THEN 1 ELSE 0 END AS timely
+    FROM rm_s47 s LEFT JOIN calendar_day w_icpc ON w_icpc.day = s.icpc_date
+         LEFT JOIN calendar_day w_s47 ON w_s47.day = s.start_date
     WHERE s.icpc_date BETWEEN :p_start AND :p_end
 ),
 -- NQ21: plans open at the period end for 3 months or more, every review on time and none overdue
@@ -296,42 +309,37 @@ cells AS (
     UNION ALL {_out('NQ02', 'open_initial_neglect', CHILD_DIMS)}
     UNION ALL {_out('NQ03', 'open_neglect')}
     UNION ALL {_out('NQ04', 'open_plan', num="CASE WHEN u.latest = 'NEG' THEN 1 ELSE 0 END")}
-    UNION ALL {_out('NQ05', 'started', CHILD_DIMS + ", ('referring_agency_type', u.referring_agency_type)")}
-    UNION ALL {_out('NQ06', 'started', "('age_band', u.age_band)", num='u.repeat')}
-    UNION ALL {_out('NQ06b', 'started', "('age_band', u.age_band)", num='u.recent')}
-    UNION ALL {_out('NQ07', 'open_neglect', f"('duration_band', {_band('u.months')})")}
+    UNION ALL {_out('NQ05', 'started', CHILD_DIMS + AGENCY)}
+    UNION ALL {_out('NQ06', 'started', AGE, num='u.repeat')}
+    UNION ALL {_out('NQ06b', 'started', AGE, num='u.recent')}
+    UNION ALL {_out('NQ07', 'open_neglect', [("duration_band", _band('u.months'))])}
     UNION ALL {_out('NQ08', 'open_neglect', num='CASE WHEN u.months >= 24 THEN 1 ELSE 0 END')}
-    UNION ALL {_out('NQ09', 'ended', f"('duration_band', {_band('u.months')}), ('age_band', u.age_band)")}
+    UNION ALL {_out('NQ09', 'ended', [("duration_band", _band('u.months')), *AGE])}
     UNION ALL {_out('NQ10', 'ended', num='CASE WHEN u.months < 6 THEN 1 ELSE 0 END')}
     UNION ALL {_out('NQ11', 'ended', num='u.to_cin')}
     UNION ALL {_out('NQ12', 'ended', num='u.to_early_help')}
-    UNION ALL {_out('NQ13', 'returned', "('age_band', u.age_band)", num='u.back')}
-    UNION ALL {_out('NQ14', 'open_neglect', "('age_band', u.age_band)", num="CASE WHEN u.disability = 'yes' THEN 1 ELSE 0 END")}
-    UNION ALL {_out('NQ15', 'received', "('referring_agency_type', u.referring_agency_type)", num='u.timely')}
-    UNION ALL {_out('NQ16', 'decided', "('referring_agency_type', u.referring_agency_type), ('level', u.level), "
-                                       "('outcome', u.outcome), ('followed_recommendation', u.followed)")}
-    UNION ALL {_out('NQ17', '(SELECT * FROM decided WHERE recommended_level IS NOT NULL)',
-                    "('referring_agency_type', u.referring_agency_type)",
+    UNION ALL {_out('NQ13', 'returned', AGE, num='u.back')}
+    UNION ALL {_out('NQ14', 'open_neglect', AGE, num="CASE WHEN u.disability = 'yes' THEN 1 ELSE 0 END")}
+    UNION ALL {_out('NQ15', 'received', AGENCY, num='u.timely')}
+    UNION ALL {_out('NQ16', 'decided', [*AGENCY, ("level", "u.level"), ("outcome", "u.outcome"),
+                                        ("followed_recommendation", "u.followed")])}
+    UNION ALL {_out('NQ17', '(SELECT * FROM decided WHERE recommended_level IS NOT NULL)', AGENCY,
                     num="CASE WHEN u.level IS DISTINCT FROM u.recommended_level THEN 1 ELSE 0 END")}
-    UNION ALL {_out('NQ18', 'received', "('referring_agency_type', u.referring_agency_type), ('age_band', u.age_band)",
-                    num='u.again')}
-    UNION ALL {_out('NQ19', 'authorised', "('neglect_factor_16A', u.factor_16a)", num='u.timely')}
-    UNION ALL {_out('NQ20', 'conference', "('resulting_plan_category', u.category)", num='u.timely')}
-    UNION ALL {_out('NQ21', 'reviewed', "('latest_category', u.latest)", num='u.on_time')}
-    UNION ALL {_out('NQ22', 'authorised', "('age_band', u.age_band), ('referring_agency_type', u.referring_agency_type)",
-                    num="CASE WHEN u.factor_16a = 'yes' THEN 1 ELSE 0 END")}
-    UNION ALL {_out('NQ23', "(SELECT * FROM engagement WHERE kind = 'was_not_brought')",
-                    "('reporting_agency_type', u.agency_type)")}
-    UNION ALL {_out('NQ24', "(SELECT * FROM engagement WHERE kind = 'no_access_visit')",
-                    "('reporting_agency_type', u.agency_type)")}
+    UNION ALL {_out('NQ18', 'received', [*AGENCY, *AGE], num='u.again')}
+    UNION ALL {_out('NQ19', 'authorised', [("neglect_factor_16A", "u.factor_16a")], num='u.timely')}
+    UNION ALL {_out('NQ20', 'conference', [("resulting_plan_category", "u.category")], num='u.timely')}
+    UNION ALL {_out('NQ21', 'reviewed', [("latest_category", "u.latest")], num='u.on_time')}
+    UNION ALL {_out('NQ22', 'authorised', [*AGE, *AGENCY], num="CASE WHEN u.factor_16a = 'yes' THEN 1 ELSE 0 END")}
+    UNION ALL {_out('NQ23', "(SELECT * FROM engagement WHERE kind = 'was_not_brought')", REPORTING_AGENCY)}
+    UNION ALL {_out('NQ24', "(SELECT * FROM engagement WHERE kind = 'no_access_visit')", REPORTING_AGENCY)}
     UNION ALL {_out('NQ25', "(SELECT * FROM engagement WHERE kind IN ('service_declined', 'consent_withdrawn'))",
-                    "('event_type', u.kind), ('reporting_agency_type', u.agency_type)")}
-    UNION ALL {_out('NQ26', 'pathway', "('stage', u.stage)")}
-    UNION ALL SELECT 'NQ26', 'escalations_in_period', u.escalation, 1, 1 FROM escalation u
+                    [("event_type", "u.kind"), *REPORTING_AGENCY])}
+    UNION ALL {_out('NQ26', 'pathway', [("stage", "u.stage")])}
+    UNION ALL SELECT 'NQ26', 'escalations_in_period', u.escalation, COUNT(*), COUNT(*) FROM escalation u GROUP BY u.escalation
     UNION ALL {_out('NQ27', "(SELECT * FROM toolkit WHERE authorised_date BETWEEN :p_start AND :p_end)",
-                    "('tool', u.toolkit_id)")}
-    UNION ALL {_out('NQ28', 'trajectory', "('tool', u.toolkit_id), ('trajectory_class', u.class)")}
-    UNION ALL {_out('NQ29', 'front_door', "('contact_outcome', u.outcome), ('referring_agency_type', u.referring_agency_type)")}
+                    [("tool", "u.toolkit_id")])}
+    UNION ALL {_out('NQ28', 'trajectory', [("tool", "u.toolkit_id"), ("trajectory_class", "u.class")])}
+    UNION ALL {_out('NQ29', 'front_door', [("contact_outcome", "u.outcome"), *AGENCY])}
 )
 SELECT metric, dim, key, SUM(num)::bigint AS num, SUM(den)::bigint AS den
 FROM cells GROUP BY metric, dim, key
