@@ -218,15 +218,24 @@ async def one_size(children: int, seed: int, signer: Any, suffix: str, base: dic
         jwt = signer.issue(issuer=ISSUER, audience=AUDIENCE, subject="bench", agency_id=uuid.uuid4(),
                            scopes=["reporting:read", "reporting:export"], ttl_seconds=3600)
         headers = {"Authorization": f"Bearer {jwt}"}
+        reader = {"Authorization": "Bearer " + signer.issue(
+            issuer=ISSUER, audience=AUDIENCE, subject="bench-reader", agency_id=uuid.uuid4(), scopes=["reporting:read"],
+            ttl_seconds=3600)}
         async with httpx.AsyncClient(base_url=base_url, timeout=600) as client:
             await timed(client, "/v1/dashboard/summary", headers, 2)
             for key, period in (("year", "2025-26"), ("quarter", "2025-26-Q4")):
                 first, repeat, body = await timed_body(client, f"/v1/datasets/quarterly?period={period}", headers, 4)
                 out[f"{key}_ms"] = (first, repeat)
                 out[f"{key}_body"] = body
+                # The same figures computed again in the now warm process: a token without the unsuppressed
+                # scope has its own memo entry (the suppression itself is a pass over the ~300 cells).
+                began = time.perf_counter()
+                r = await client.get(f"/v1/datasets/quarterly?period={period}", headers=reader)
+                r.raise_for_status()
+                out[f"{key}_warm_ms"] = (time.perf_counter() - began) * 1000
                 hand = await by_hand(url, body)
                 out[f"{key}_hand"] = hand
-                say(f"reporting: {period}: computed {first:.0f} ms, hand SQL {hand['ms']:.0f} ms "
+                say(f"reporting: {period}: computed {first:.0f} ms (warm {out[f'{key}_warm_ms']:.0f}), hand SQL {hand['ms']:.0f} ms "
                     f"({hand['jit_ms']:.0f} ms with JIT), {hand['cells']} cells, {len(hand['disagreements'])} disagreements")
                 for line in hand["disagreements"]:
                     say(f"  disagreement: {line}")
@@ -291,14 +300,16 @@ async def main(sizes: list[int], seed: int, write: bool, ingest_all: bool) -> No
             f"{r['census_s']:.1f} | {r['census_children']:,} | {r['census_mib']:.1f} | "
             f"{r['rss_before_mib']:.0f} / {r['rss_peak_mib']:.0f} | {r['annex_cp_ms']:.0f} |")
     hand = ["| children | period | dataset computed ms (service, over HTTP) | hand SQL ms (median of 3) | "
-            "hand SQL ms, JIT on (1 run) | service / hand SQL | cells compared | disagreements |",
-            "|---|---|---|---|---|---|---|---|"]
+            "hand SQL ms, JIT on (1 run) | service / hand SQL | computed again, warm process ms | warm / hand SQL | "
+            "cells compared | disagreements |",
+            "|---|---|---|---|---|---|---|---|---|---|"]
     problems: list[str] = []
     for r in results:
         for key, period in (("year", "2025-26"), ("quarter", "2025-26-Q4")):
             h = r[f"{key}_hand"]
             hand.append(f"| {r['children']:,} | {period} | {r[f'{key}_ms'][0]:.0f} | {h['ms']:.0f} | {h['jit_ms']:.0f} | "
-                        f"**{ratio(r[f'{key}_ms'][0], h['ms'])}** | {h['cells']} | {len(h['disagreements'])} |")
+                        f"**{ratio(r[f'{key}_ms'][0], h['ms'])}** | {r[f'{key}_warm_ms']:.0f} | {ratio(r[f'{key}_warm_ms'], h['ms'])} | "
+                        f"{h['cells']} | {len(h['disagreements'])} |")
             problems += [f"{r['children']:,} children, {period}: {line}" for line in h["disagreements"]]
             problems += [f"{r['children']:,} children, {period}, not {r['copies']} x: {line}" for line in r.get(f"{key}_scaled", [])]
     growth = []
@@ -340,7 +351,9 @@ async def main(sizes: list[int], seed: int, write: bool, ingest_all: bool) -> No
             f"between two events); the census is the 2025-26 return, streamed; RSS is the server's resident memory "
             f"sampled every 5 ms during the export. Hand SQL: scripts/dataset_by_hand.py, one statement for every figure "
             f"of the dataset, run on the same database right after the service's first request, JIT off for its "
-            f"transaction (the JIT-on run shows why); its figures compared with the API's unsuppressed ones, cell by cell."
+            f"transaction (the JIT-on run shows why); its figures compared with the API's unsuppressed ones, cell by cell. "
+            f"Computed again: the same period asked with a token without the unsuppressed scope (its own memo entry), "
+            f"so computed in a warm process."
             f"\n\n{report}\n"
         )
         write_between("bench-reporting", section)
