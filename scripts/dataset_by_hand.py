@@ -96,7 +96,7 @@ def _out(metric: str, units: str, dims: Sequence[tuple[str, str]] = (), num: str
     by = f" GROUP BY {', '.join(str(i + 1) for i in range(len(dims)))}" if dims else ""
     cells = ", ".join(["('total', 'total')", *(f"('{name}', c.d{i})" for i, (name, _) in enumerate(dims))])
     return (f"SELECT '{metric}' AS metric, b.dim, COALESCE(b.key, 'unknown') AS key, c.num, c.den "
-            f"FROM (SELECT {grouped}SUM({num}) AS num, SUM({den}) AS den FROM {units} u{by}) c "
+            f"FROM (SELECT {grouped}COALESCE(SUM({num}), 0) AS num, COALESCE(SUM({den}), 0) AS den FROM {units} u{by}) c "
             f"CROSS JOIN LATERAL (VALUES {cells}) AS b(dim, key)")
 
 
