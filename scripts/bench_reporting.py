@@ -198,8 +198,8 @@ async def load(children: int, seed: int, name: str, base: dict[str, Any] | None)
             "load_s": took, "copies": copies}
 
 
-async def one_size(children: int, seed: int, signer: Any, suffix: str, base: dict[str, Any] | None) -> dict[str, Any]:
-    name = f"bench_reporting_{children}_{suffix}"
+async def one_size(children: int, seed: int, signer: Any, name: str, base: dict[str, Any] | None) -> dict[str, Any]:
+    suffix = name.rsplit("_", 1)[1]
     proc = None
     loaded = await load(children, seed, name, base)
     url = loaded["url"]
@@ -279,15 +279,17 @@ async def main(sizes: list[int], seed: int, write: bool, ingest_all: bool) -> No
     suffix = uuid.uuid4().hex[:8]
     sizes = sorted(set(sizes))
     results: list[dict[str, Any]] = []
+    created: list[str] = []
     try:
         with tempfile.TemporaryDirectory() as tmp:
             signer = load_or_create_signer(Path(tmp) / "keys")
             for n in sizes:
                 base = None if ingest_all or not results or n % sizes[0] else results[0]
-                results.append(await one_size(n, seed, signer, suffix, base))
+                created.append(f"bench_reporting_{n}_{suffix}")
+                results.append(await one_size(n, seed, signer, created[-1], base))
     finally:
-        for r in results:
-            await drop_db(r["db"])
+        for name in created:
+            await drop_db(name)
     table = ["| children | events | load s | dataset year ms (computed / repeat) | dataset quarter ms (computed / repeat) | "
              "caseload ms (computed / repeat) | alerts ms (computed / repeat) | census s | census children | census MiB | "
              "server RSS before / peak MiB | Annex A CP ms |",
