@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
+import gc
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator, Sequence
 from typing import Any
 
 import httpx
@@ -65,6 +66,21 @@ def make_verifier(settings: ServiceSettings) -> TokenVerifier:
     )
 
 
+@contextlib.contextmanager
+def startup_frozen() -> Iterator[None]:
+    """While an app runs, what its start-up built (modules, models, settings, reference data),
+    which lives as long as the process, is kept out of the garbage collector's full passes: they
+    would rescan it all and pause a request for tens of milliseconds (measured on the reporting
+    service's first dataset: 80-110 ms of full collections). Start-up's garbage is collected first;
+    everything is handed back to the collector when the app stops (tests start many apps)."""
+    gc.collect()
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
 def build_service_app(
     settings: ServiceSettings,
     *,
@@ -97,7 +113,8 @@ def build_service_app(
         # A service's own background loops (referral's webhook fan-out and delivery), run while it runs.
         worker_tasks = [asyncio.create_task(worker(app)) for worker in workers] if settings.relay_enabled else []
         try:
-            yield
+            with startup_frozen():
+                yield
         finally:
             for task in worker_tasks:
                 task.cancel()

@@ -34,7 +34,7 @@ from shared.errors import install_problem_handlers
 from shared.logs import configure_logging
 from shared.middleware import BodyGuardMiddleware, RequestContextMiddleware
 from shared.openapi import operation_id
-from shared.service import health, install_openapi
+from shared.service import health, install_openapi, startup_frozen
 from shared.tokens import TokenVerifier
 
 TAGS = [
@@ -68,7 +68,8 @@ def _lifespan(pool: UpstreamPool) -> Any:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await pool.start()
         try:
-            yield
+            with startup_frozen():
+                yield
         finally:
             await pool.close()
             await app.state.db.dispose()

@@ -6,6 +6,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from services.reporting.api import dashboard, datasets, events, exports, targets
+from services.reporting.domain import reference
 from services.reporting.domain.calendar import WorkingCalendar, load_holidays
 from services.reporting.domain.read_model import ReadModel
 from services.reporting.queries.read_model import ReadModelQueries
@@ -23,7 +24,9 @@ TAGS = [
 
 
 async def load_calendar(app: FastAPI) -> None:
-    """Load the day table the clocks run on (a no-op when it is already up to date)."""
+    """Load the day table the clocks run on (a no-op when it is already up to date), and the
+    reference data the figures use."""
+    reference.preload()
     settings: ReportingSettings = app.state.settings
     calendar = WorkingCalendar(load_holidays(settings.bank_holidays_file or None))
     app.state.working_calendar = calendar

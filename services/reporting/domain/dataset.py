@@ -16,7 +16,7 @@ from typing import Any, Literal
 from services.reporting.domain.periods import Period
 from services.reporting.domain.reference import Clock, dataset_definitions
 from services.reporting.domain.suppression import SUPPRESSED, primary, secondary
-from services.reporting.queries.dataset import DatasetQueries, Params, Units, band_labels
+from services.reporting.queries.dataset import Crosstab, DatasetQueries, Params, band_labels
 
 Kind = Literal["count", "percent", "rate"]
 Shown = int | float | str | None
@@ -64,10 +64,17 @@ class Computed:
 
 @dataclass(frozen=True)
 class Spec:
+    """A metric: the units it counts (``source``: a units query of ``queries.dataset.UNITS``,
+    shared with the other metrics built on the same units), its breakdowns, and which units count
+    towards it (``num``) and its denominator (``den``): those whose every named flag is 1 (no flag:
+    every unit)."""
+
     id: str
     kind: Kind
     dims: tuple[str, ...]
-    units: Callable[[DatasetQueries, Params], Units] | None
+    source: str
+    num: tuple[str, ...] = ("num",)
+    den: tuple[str, ...] = ("den",)
     denominator: bool = False  # a count metric that also shows its share of a denominator
     share_of_total: bool = False  # breakdown cells are shares of the total (a split), not rates within the cell
     unavailable: Callable[[Settings], str | None] = lambda s: None
@@ -85,41 +92,40 @@ def _population_missing(s: Settings) -> str | None:
 
 CHILD_DIMS = ("age_band", "gender", "ethnicity_group", "disability")
 
+NEGLECT = ("neglect",)
+
 SPECS: dict[str, Spec] = {s.id: s for s in [
-    Spec("NQ01", "count", CHILD_DIMS, lambda q, p: q.neglect_open(p)),
-    Spec("NQ02", "count", CHILD_DIMS, lambda q, p: q.neglect_open(p, initial=True)),
-    Spec("NQ03", "rate", (), lambda q, p: q.neglect_open(p), unavailable=_population_missing),
-    Spec("NQ04", "percent", (), lambda q, p: q.all_open_share(p)),
-    Spec("NQ05", "count", (*CHILD_DIMS, "referring_agency_type"), lambda q, p: q.started(p)),
-    Spec("NQ06", "percent", ("age_band",), lambda q, p: q.repeat_plans(p, "repeat")),
-    Spec("NQ06b", "percent", ("age_band",), lambda q, p: q.repeat_plans(p, "repeat_24m")),
-    Spec("NQ07", "count", ("duration_band",), lambda q, p: q.neglect_open(p), denominator=True, share_of_total=True),
-    Spec("NQ08", "count", (), lambda q, p: q.neglect_open_flagged(p, "long"), denominator=True),
-    Spec("NQ09", "count", ("duration_band", "age_band"), lambda q, p: q.ended(p), denominator=True, share_of_total=True),
-    Spec("NQ10", "percent", (), lambda q, p: q.ended_share(p, "short")),
-    Spec("NQ11", "percent", (), lambda q, p: q.ended_share(p, "to_cin")),
-    Spec("NQ12", "percent", (), lambda q, p: q.ended_share(p, "to_early_help")),
-    Spec("NQ13", "count", ("age_band",), lambda q, p: q.returned(p), denominator=True),
-    Spec("NQ14", "count", ("age_band",), lambda q, p: q.neglect_open_flagged(p, "disabled"), denominator=True),
-    Spec("NQ15", "percent", ("referring_agency_type",), lambda q, p: q.decisions_timely(p)),
-    Spec("NQ16", "count", ("referring_agency_type", "level", "outcome", "followed_recommendation"),
-         lambda q, p: q.decisions(p)),
-    Spec("NQ17", "percent", ("referring_agency_type",), lambda q, p: q.overrides(p)),
-    Spec("NQ18", "percent", ("referring_agency_type", "age_band"), lambda q, p: q.re_referrals(p)),
-    Spec("NQ19", "percent", ("neglect_factor_16A",), lambda q, p: q.assessment_share(p, "timely", ("neglect_factor_16A",))),
-    Spec("NQ20", "percent", ("resulting_plan_category",), lambda q, p: q.icpcs(p)),
-    Spec("NQ21", "percent", ("latest_category",), lambda q, p: q.reviews_on_time(p)),
-    Spec("NQ22", "count", ("age_band", "referring_agency_type"),
-         lambda q, p: q.assessment_share(p, "neglect", ("age_band", "referring_agency_type")), denominator=True),
-    Spec("NQ23", "count", ("reporting_agency_type",), lambda q, p: q.engagement(p, ["was_not_brought"])),
-    Spec("NQ24", "count", ("reporting_agency_type",), lambda q, p: q.engagement(p, ["no_access_visit"])),
-    Spec("NQ25", "count", ("event_type", "reporting_agency_type"),
-         lambda q, p: q.engagement(p, ["service_declined", "consent_withdrawn"])),
-    Spec("NQ26", "count", ("stage",), lambda q, p: q.pathway(p)),
-    Spec("NQ27", "count", ("tool",), lambda q, p: q.toolkits(p), unavailable=_toolkits_pending),
-    Spec("NQ28", "count", ("tool", "trajectory_class"), lambda q, p: q.trajectories(p), denominator=True,
+    Spec("NQ01", "count", CHILD_DIMS, "open_plans", NEGLECT, NEGLECT),
+    Spec("NQ02", "count", CHILD_DIMS, "open_plans", ("neglect_initial",), ("neglect_initial",)),
+    Spec("NQ03", "rate", (), "open_plans", NEGLECT, NEGLECT, unavailable=_population_missing),
+    Spec("NQ04", "percent", (), "open_plans", NEGLECT, ()),
+    Spec("NQ05", "count", (*CHILD_DIMS, "referring_agency_type"), "started", (), ()),
+    Spec("NQ06", "percent", ("age_band",), "started", ("repeat",), ()),
+    Spec("NQ06b", "percent", ("age_band",), "started", ("repeat_24m",), ()),
+    Spec("NQ07", "count", ("duration_band",), "open_plans", NEGLECT, NEGLECT, denominator=True, share_of_total=True),
+    Spec("NQ08", "count", (), "open_plans", ("neglect", "long"), NEGLECT, denominator=True),
+    Spec("NQ09", "count", ("duration_band", "age_band"), "ended", (), (), denominator=True, share_of_total=True),
+    Spec("NQ10", "percent", (), "ended", ("short",), ()),
+    Spec("NQ11", "percent", (), "ended", ("to_cin",), ()),
+    Spec("NQ12", "percent", (), "ended", ("to_early_help",), ()),
+    Spec("NQ13", "count", ("age_band",), "returned", denominator=True),
+    Spec("NQ14", "count", ("age_band",), "open_plans", ("neglect", "disabled"), NEGLECT, denominator=True),
+    Spec("NQ15", "percent", ("referring_agency_type",), "received", ("timely",), ()),
+    Spec("NQ16", "count", ("referring_agency_type", "level", "outcome", "followed_recommendation"), "decisions", (), ()),
+    Spec("NQ17", "percent", ("referring_agency_type",), "decisions", ("overridden", "recommended"), ("recommended",)),
+    Spec("NQ18", "percent", ("referring_agency_type", "age_band"), "received", ("re_referral",), ()),
+    Spec("NQ19", "percent", ("neglect_factor_16A",), "assessments", ("timely",), ()),
+    Spec("NQ20", "percent", ("resulting_plan_category",), "icpcs"),
+    Spec("NQ21", "percent", ("latest_category",), "reviews"),
+    Spec("NQ22", "count", ("age_band", "referring_agency_type"), "assessments", NEGLECT, (), denominator=True),
+    Spec("NQ23", "count", ("reporting_agency_type",), "engagement", ("was_not_brought",), ("was_not_brought",)),
+    Spec("NQ24", "count", ("reporting_agency_type",), "engagement", ("no_access_visit",), ("no_access_visit",)),
+    Spec("NQ25", "count", ("event_type", "reporting_agency_type"), "engagement", ("declined",), ("declined",)),
+    Spec("NQ26", "count", ("stage",), "pathway"),
+    Spec("NQ27", "count", ("tool",), "toolkits", unavailable=_toolkits_pending),
+    Spec("NQ28", "count", ("tool", "trajectory_class"), "trajectories", denominator=True,
          share_of_total=True, unavailable=_toolkits_pending),
-    Spec("NQ29", "count", ("contact_outcome", "referring_agency_type"), lambda q, p: q.contacts(p)),
+    Spec("NQ29", "count", ("contact_outcome", "referring_agency_type"), "contacts"),
 ]}
 
 #: Breakdown values listed even when empty, so tables keep their shape from period to period.
@@ -177,15 +183,45 @@ def _fixed(dim: str, s: Settings) -> tuple[str, ...]:
     return FIXED_KEYS.get(dim, ())
 
 
-async def compute(queries: DatasetQueries, metric_id: str, period: Period, s: Settings) -> Computed:
-    """One metric, unsuppressed: totals and breakdown cells from one cross-tab query."""
-    spec = SPECS[metric_id]
-    reason = spec.unavailable(s)
-    if reason is not None or spec.units is None:
-        return Computed(metric_id, available=False, reason=reason)
-    rows = await queries.crosstab(spec.units(queries, params(period, s)), spec.dims)
-    num = sum(r[1] for r in rows)
-    den = sum(r[2] for r in rows)
+async def compute(queries: DatasetQueries, metric_ids: Sequence[str], period: Period, s: Settings) -> list[Computed]:
+    """The metrics asked for, unsuppressed and in that order: one cross-tab query per units
+    query, counted by every breakdown and flag of the metrics that share it."""
+    p = params(period, s)
+    results: dict[str, Computed] = {}
+    by_source: dict[str, list[Spec]] = {}
+    for metric_id in metric_ids:
+        spec = SPECS[metric_id]
+        reason = spec.unavailable(s)
+        if reason is not None:
+            results[metric_id] = Computed(metric_id, available=False, reason=reason)
+        else:
+            by_source.setdefault(spec.source, []).append(spec)
+    for source, specs in by_source.items():
+        dims = tuple(dict.fromkeys(d for spec in specs for d in spec.dims))
+        flags = tuple(dict.fromkeys(f for spec in specs for f in (*spec.num, *spec.den)))
+        rows = await queries.crosstab(source, p, dims, flags)
+        for spec in specs:
+            results[spec.id] = _metric(spec, rows, dims, flags, s)
+    if "NQ26" in results and results["NQ26"].available:
+        escalated = await queries.escalations(p)
+        results["NQ26"].extra["escalations_in_period"] = [Cell(k, v) for k, v in sorted(escalated.items())]
+    return [results[m] for m in metric_ids]
+
+
+def _metric(spec: Spec, rows: Crosstab, dims: tuple[str, ...], flags: tuple[str, ...], s: Settings) -> Computed:
+    """One metric's total and breakdown cells from its units query's cross-tab. A combination
+    with no unit in the metric's denominator holds none of its units either: it is left out,
+    as if the metric had been counted on its own."""
+    at = [dims.index(d) for d in spec.dims]
+    num_at = [flags.index(f) for f in spec.num]
+    den_at = [flags.index(f) for f in spec.den]
+    own: list[tuple[tuple[str, ...], int, int]] = []
+    for keys, values, units in rows:
+        den = units if all(values[i] for i in den_at) else 0
+        if den:
+            own.append((tuple(keys[i] for i in at), units if all(values[i] for i in num_at) else 0, den))
+    num = sum(r[1] for r in own)
+    den = sum(r[2] for r in own)
     with_den = spec.kind == "percent" or spec.denominator
     total = Cell("total", num, den if with_den else None)
     if spec.kind == "rate":
@@ -193,17 +229,13 @@ async def compute(queries: DatasetQueries, metric_id: str, period: Period, s: Se
     breakdowns: dict[str, list[Cell]] = {}
     for i, dim in enumerate(spec.dims):
         sums: dict[str, list[int]] = {k: [0, 0] for k in _fixed(dim, s)}
-        for keys, n, dd in rows:
+        for keys, n, dd in own:
             acc = sums.setdefault(keys[i], [0, 0])
             acc[0] += n
             acc[1] += dd
-        cells = [Cell(k, v[0], (den if spec.share_of_total else v[1]) if with_den else None) for k, v in sums.items()]
-        breakdowns[dim] = cells
-    result = Computed(metric_id, available=True, total=total, breakdowns=breakdowns)
-    if metric_id == "NQ26":
-        escalated = await queries.escalations(params(period, s))
-        result.extra["escalations_in_period"] = [Cell(k, v) for k, v in sorted(escalated.items())]
-    return result
+        breakdowns[dim] = [Cell(k, v[0], (den if spec.share_of_total else v[1]) if with_den else None)
+                           for k, v in sums.items()]
+    return Computed(spec.id, available=True, total=total, breakdowns=breakdowns)
 
 
 # --- presentation and suppression --------------------------------------------------------------------

@@ -15,11 +15,14 @@ import yaml
 
 REFERENCE = Path(__file__).resolve().parent.parent / "reference"
 
+#: libyaml's safe loader (same documents, about seven times faster) where PyYAML was built with it.
+_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 
 def _load(name: str | Path) -> Any:
     path = Path(name) if Path(name).is_absolute() or Path(name).exists() else REFERENCE / name
     with path.open(encoding="utf-8") as fh:
-        return yaml.safe_load(fh)
+        return yaml.load(fh, Loader=_Loader)  # noqa: S506 - a safe loader (libyaml's SafeLoader)
 
 
 @cache
@@ -86,6 +89,14 @@ def load_clocks(path: str = "") -> dict[str, Clock]:
 def dataset_definitions() -> Mapping[str, Any]:
     data: Mapping[str, Any] = _load("quarterly_dataset.yaml")
     return data
+
+
+def preload() -> None:
+    """Read the code lists and definitions at start-up, not in a reader's first request."""
+    ethnicity_groups()
+    ethnicity_group_order()
+    agency_types_by_source()
+    dataset_definitions()
 
 
 @dataclass(frozen=True)

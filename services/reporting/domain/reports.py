@@ -70,8 +70,8 @@ class Reports:
 
     async def _quarterly(self, partnership: Partnership, period: Period, suppress: bool) -> dict[str, Any]:
         s = self._settings(partnership)
-        metrics = [ds.present(await ds.compute(self.queries, m, period, s), period, suppress=suppress)
-                   for m in ds.metric_ids()]
+        metrics = [ds.present(result, period, suppress=suppress)
+                   for result in await ds.compute(self.queries, ds.metric_ids(), period, s)]
         summary = await self.read_model.summary()
         return {
             "definitions_version": str(dataset_definitions().get("version", "2026.1")),
@@ -95,7 +95,8 @@ class Reports:
         s = self._settings(partnership)
 
         async def point(q: Period) -> SeriesPoint:
-            return SeriesPoint(q, ds.present(await ds.compute(self.queries, metric_id, q, s), q, suppress=suppress))
+            [result] = await ds.compute(self.queries, [metric_id], q, s)
+            return SeriesPoint(q, ds.present(result, q, suppress=suppress))
 
         return [await self._cached(("series", metric_id, q, suppress), lambda q=q: point(q)) for q in quarters]  # type: ignore[misc]
 

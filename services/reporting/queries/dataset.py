@@ -1,10 +1,12 @@
 """The quarterly dataset's metrics as SQL.
 
-Each metric is a *units* query (one row per plan, referral, assessment, event or
-child) with a column per breakdown and two flags: ``num`` (counts towards the
-metric) and ``den`` (counts towards its denominator). :meth:`DatasetQueries.crosstab`
-sums the flags grouped by every breakdown at once, in the database; the domain
-then adds up the (small) cross-tab into each breakdown's cells.
+Each *units* query yields one row per plan, referral, assessment, event or child,
+with a column per breakdown and 0/1 flags (``num``, ``den``, or named ones such as
+``neglect`` or ``long``). Several metrics count the same units: the plans open at
+the period end serve seven of them, each with its own flags. :meth:`DatasetQueries.crosstab`
+counts the units grouped by every breakdown and flag the metrics asked for at once,
+in the database, one statement per units query; the domain then adds up the (small)
+cross-tab into each metric's total and breakdown cells.
 
 Clocks run on ``calendar_day``: working days between two dates are the difference
 of their ``wd`` indexes, completed calendar months come from their ``ym``/``dom``.
@@ -13,9 +15,10 @@ of their ``wd`` indexes, completed calendar months come from their ``ym``/``dom`
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from typing import Any, TypeAlias
 
 from sqlalchemy import (
@@ -199,321 +202,259 @@ def in_period(column: Any, p: Params) -> ColumnElement[bool]:
     return found
 
 
-# --- the metrics ---------------------------------------------------------------------------------------
+# --- the units queries -----------------------------------------------------------------------------
 
-class DatasetQueries:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
+def open_plans(p: Params) -> Units:
+    """NQ01-NQ04, NQ07, NQ08, NQ14: every plan open at the period end, with its breakdowns and
+    flags: ``neglect`` (latest category), ``neglect_initial`` (initial category), ``long``
+    (open ``long_plan_months`` or more), ``disabled``."""
+    end = d(p.end)
+    cs = CAL.alias("c_start")
+    months = months_between(cs, ym(p.end), p.end.day, last_of_month(p.end))
+    dims = child_dims(CHILD, ym(p.end))
+    return (
+        select(*(v.label(k) for k, v in dims.items()),
+               band(months, p.bands).label("duration_band"),
+               flag(category_at(PLAN, end) == "NEG").label("neglect"),
+               flag(PLAN.c.initial_category == "NEG").label("neglect_initial"),
+               flag(months >= p.long_plan_months).label("long"),
+               flag(dims["disability"] == "yes").label("disabled"))
+        .select_from(PLAN.join(cs, cs.c.day == PLAN.c.start_date).outerjoin(CHILD, CHILD.c.child_id == PLAN.c.child_id))
+        .where(open_at(PLAN, end))
+    )
 
-    async def _execute(self, stmt: Any, params: Any = None) -> Any:
-        """Core statements run on the session's connection (same transaction)."""
-        connection = await self.session.connection()
-        return await connection.execute(stmt, params) if params is not None else await connection.execute(stmt)
+def started(p: Params) -> Units:
+    """NQ05, NQ06, NQ06b: neglect plans started in the period (age at the start), flagged
+    ``repeat`` (any previous plan) and ``repeat_24m`` (one ended within 24 months)."""
+    cs = CAL.alias("c_start")
+    dims = child_dims(CHILD, cs.c.ym)
+    prev = PLAN.alias("prev")
+    cprev = CAL.alias("c_prev_end")
+    recent_here = exists(
+        select(prev.c.cp_plan_id).select_from(prev.join(cprev, cprev.c.day == prev.c.end_date))
+        .where(prev.c.child_id == PLAN.c.child_id, prev.c.cp_plan_id != PLAN.c.cp_plan_id,
+               prev.c.end_date <= PLAN.c.start_date,
+               months_between(cprev, cs.c.ym, cs.c.dom, cs.c.last_dom) < 24)
+    )
+    # A previous plan in another authority is known only by the end date the plan carries.
+    celse = CAL.alias("c_prev_elsewhere")
+    recent_elsewhere = exists(
+        select(celse.c.day).where(celse.c.day == PLAN.c.previous_plan_end_date, celse.c.day <= PLAN.c.start_date,
+                                  months_between(celse, cs.c.ym, cs.c.dom, cs.c.last_dom) < 24)
+    )
+    recent = or_(recent_here, recent_elsewhere)
+    return (
+        select(*(v.label(k) for k, v in dims.items()),
+               func.coalesce(EPISODE.c.referring_agency_type, "unknown").label("referring_agency_type"),
+               flag(PLAN.c.previous_plans >= 1).label("repeat"),
+               flag(recent).label("repeat_24m"))
+        .select_from(PLAN.join(cs, cs.c.day == PLAN.c.start_date)
+                     .outerjoin(CHILD, CHILD.c.child_id == PLAN.c.child_id)
+                     .outerjoin(EPISODE, EPISODE.c.episode_id == PLAN.c.episode_id))
+        .where(in_period(PLAN.c.start_date, p), PLAN.c.initial_category == "NEG")
+    )
 
-    async def crosstab(self, units: Units, dims: Sequence[str]) -> list[tuple[tuple[str, ...], int, int]]:
-        """``(dims, num, den)`` per combination of breakdown values, summed in SQL."""
-        u = units.subquery("u")
-        keys = [func.coalesce(u.c[name], "unknown") for name in dims]
-        stmt = select(*keys, func.sum(u.c.num), func.sum(u.c.den)).group_by(*keys)
-        rows = (await self._execute(stmt)).all()
-        return [(tuple(str(v) for v in r[: len(dims)]), int(r[-2] or 0), int(r[-1] or 0)) for r in rows]
+def ended(p: Params) -> Units:
+    """NQ09-NQ12: neglect plans ended in the period (latest category at the end), flagged
+    ``short``, ``to_cin`` and ``to_early_help``."""
+    cs, ce = CAL.alias("c_start"), CAL.alias("c_end")
+    months = months_between(cs, ce.c.ym, ce.c.dom, ce.c.last_dom)
+    ccin = CAL.alias("c_cin")
+    cin_after = exists(
+        select(CIN.c.cin_plan_id).select_from(CIN.join(ccin, ccin.c.day == CIN.c.start_date))
+        .where(CIN.c.episode_id == PLAN.c.episode_id, CIN.c.start_date >= PLAN.c.end_date,
+               ccin.c.ord <= ce.c.ord + p.step_down_days)
+    )
+    ceh = CAL.alias("c_early_help")
+    early_help_after = exists(
+        select(EARLY_HELP.c.episode_id).select_from(EARLY_HELP.join(ceh, ceh.c.day == EARLY_HELP.c.start_date))
+        .where(EARLY_HELP.c.child_id == PLAN.c.child_id, EARLY_HELP.c.start_date >= PLAN.c.end_date,
+               ceh.c.ord <= ce.c.ord + p.step_down_days)
+    )
+    return (
+        select(age_band(CHILD, ce.c.ym).label("age_band"),
+               band(months, p.bands).label("duration_band"),
+               flag(months < p.minimum_months).label("short"),
+               flag(cin_after).label("to_cin"),
+               flag(early_help_after).label("to_early_help"))
+        .select_from(PLAN.join(cs, cs.c.day == PLAN.c.start_date).join(ce, ce.c.day == PLAN.c.end_date)
+                     .outerjoin(CHILD, CHILD.c.child_id == PLAN.c.child_id))
+        .where(in_period(PLAN.c.end_date, p), category_at_end(PLAN) == "NEG")
+    )
 
-    async def scalar(self, stmt: Units) -> int:
-        return int((await self._execute(stmt)).scalar_one() or 0)
+def returned(p: Params) -> Units:
+    """NQ13: children whose neglect plan ended in the rolling 12 months, and whether a new plan
+    (any category) started after that end and by the period end. One row per child."""
+    again = PLAN.alias("again")
+    came_back = exists(
+        select(again.c.cp_plan_id).where(
+            again.c.child_id == PLAN.c.child_id, again.c.start_date > PLAN.c.end_date,
+            again.c.start_date <= d(p.end))
+    )
+    per_plan = (
+        select(PLAN.c.child_id, flag(came_back).label("back"))
+        .where(PLAN.c.end_date.between(d(p.rolling_start), d(p.end)), category_at_end(PLAN) == "NEG")
+        .subquery("ended_12m")
+    )
+    per_child = select(per_plan.c.child_id, func.max(per_plan.c.back).label("num")).group_by(per_plan.c.child_id).subquery("per_child")
+    return (
+        select(age_band(CHILD, ym(p.end)).label("age_band"), per_child.c.num, literal(1, Integer).label("den"))
+        .select_from(per_child.outerjoin(CHILD, CHILD.c.child_id == per_child.c.child_id))
+    )
 
-    # NQ01, NQ02, NQ07, NQ08, NQ14: plans open at the period end
-    def open_plans(self, p: Params, *, initial: bool = False) -> Units:
-        end = d(p.end)
-        cs = CAL.alias("c_start")
-        months = months_between(cs, ym(p.end), p.end.day, last_of_month(p.end))
-        category = PLAN.c.initial_category if initial else category_at(PLAN, end)
-        dims = child_dims(CHILD, ym(p.end))
-        return (
-            select(*(v.label(k) for k, v in dims.items()),
-                   band(months, p.bands).label("duration_band"),
-                   flag(category == "NEG").label("num"),
-                   flag(months >= p.long_plan_months).label("long"),
-                   literal(1, Integer).label("den"),
-                   (category == "NEG").label("neglect"))
-            .select_from(PLAN.join(cs, cs.c.day == PLAN.c.start_date).outerjoin(CHILD, CHILD.c.child_id == PLAN.c.child_id))
-            .where(open_at(PLAN, end))
-        )
+def contacts(p: Params) -> Units:
+    """NQ29: concerns received at the front door in the period: each contact (at its date; outcome
+    `referral` once converted) and each referral received directly (outcome `referral`)."""
+    outcome = case((CONTACT.c.referral_id.is_not(None), "referral"), else_=func.coalesce(CONTACT.c.outcome, "unknown"))
+    recorded = (select(func.coalesce(CONTACT.c.referring_agency_type, "unknown").label("referring_agency_type"),
+                       outcome.label("contact_outcome"), literal(1, Integer).label("num"), literal(1, Integer).label("den"))
+                .where(in_period(CONTACT.c.received_date, p)))
+    direct = (select(func.coalesce(REFERRAL.c.referring_agency_type, "unknown").label("referring_agency_type"),
+                     literal("referral").label("contact_outcome"), literal(1, Integer).label("num"), literal(1, Integer).label("den"))
+              .where(in_period(REFERRAL.c.received_date, p), REFERRAL.c.contact_id.is_(None)))
+    front_door = union_all(recorded, direct).subquery("front_door")
+    return select(front_door.c.contact_outcome, front_door.c.referring_agency_type, front_door.c.num, front_door.c.den)
 
-    def neglect_open(self, p: Params, *, initial: bool = False) -> Units:
-        """NQ01 / NQ02 units: neglect plans open at the period end."""
-        base = self.open_plans(p, initial=initial).subquery("open_plans")
-        return select(*(base.c[k] for k in ("age_band", "gender", "ethnicity_group", "disability", "duration_band")),
-                      literal(1, Integer).label("num"), literal(1, Integer).label("den"),
-                      base.c.long, (base.c.disability == "yes").label("disabled")).where(base.c.num == 1)
+def received(p: Params) -> Units:
+    """NQ15 / NQ18: referrals received in the period, flagged ``timely`` (decided within the
+    limit) and ``re_referral`` (as the referral service flagged it)."""
+    cr, cd = CAL.alias("c_received"), CAL.alias("c_decided")
+    return (
+        select(func.coalesce(REFERRAL.c.referring_agency_type, "unknown").label("referring_agency_type"),
+               age_band(CHILD, cr.c.ym).label("age_band"),
+               flag(and_(REFERRAL.c.decided_date.is_not(None), cd.c.wd - cr.c.wd <= p.decision_days)).label("timely"),
+               flag(REFERRAL.c.re_referral == true()).label("re_referral"))
+        .select_from(REFERRAL.join(cr, cr.c.day == REFERRAL.c.received_date)
+                     .outerjoin(cd, cd.c.day == REFERRAL.c.decided_date)
+                     .outerjoin(CHILD, CHILD.c.child_id == REFERRAL.c.child_id))
+        .where(in_period(REFERRAL.c.received_date, p))
+    )
 
-    def neglect_open_flagged(self, p: Params, which: str) -> Units:
-        """NQ08 (``long``) and NQ14 (``disabled``): share of NQ01 plans."""
-        base = self.neglect_open(p).subquery("neglect_open")
-        cond = base.c.long == 1 if which == "long" else base.c.disabled == true()
-        return select(base.c.age_band, base.c.duration_band, flag(cond).label("num"), literal(1, Integer).label("den"))
+def decisions(p: Params) -> Units:
+    """NQ16 / NQ17: threshold decisions made in the period, flagged ``recommended`` (a
+    recommendation was recorded) and ``overridden`` (the decision departed from it)."""
+    followed = case((REFERRAL.c.overridden.is_(None), "unknown"), (REFERRAL.c.overridden, "no"), else_="yes")
+    return (
+        select(func.coalesce(REFERRAL.c.referring_agency_type, "unknown").label("referring_agency_type"),
+               func.coalesce(REFERRAL.c.level, "unknown").label("level"),
+               func.coalesce(REFERRAL.c.outcome, "unknown").label("outcome"),
+               followed.label("followed_recommendation"),
+               flag(REFERRAL.c.overridden == true()).label("overridden"),
+               flag(REFERRAL.c.recommended_level.is_not(None)).label("recommended"))
+        .where(in_period(REFERRAL.c.decided_date, p))
+    )
 
-    def all_open_share(self, p: Params) -> Units:
-        """NQ04: neglect (latest category) among all plans open at the period end."""
-        base = self.open_plans(p).subquery("all_open")
-        return select(base.c.num, base.c.den)
+def assessments(p: Params) -> Units:
+    """NQ19 / NQ22: assessments authorised in the period, flagged ``timely`` and ``neglect``
+    (neglect among the factors at the end of assessment)."""
+    ca, cs = CAL.alias("c_authorised"), CAL.alias("c_clock")
+    clock_start = ASSESSMENT.c.start_date if p.assessment_from_start else EPISODE.c.referral_date
+    return (
+        select(case((ASSESSMENT.c.neglect == true(), "yes"), else_="no").label("neglect_factor_16A"),
+               age_band(CHILD, ca.c.ym).label("age_band"),
+               func.coalesce(EPISODE.c.referring_agency_type, "unknown").label("referring_agency_type"),
+               flag(and_(cs.c.wd.is_not(None), ca.c.wd - cs.c.wd <= p.assessment_days)).label("timely"),
+               flag(ASSESSMENT.c.neglect == true()).label("neglect"))
+        .select_from(ASSESSMENT.join(ca, ca.c.day == ASSESSMENT.c.authorised_date)
+                     .outerjoin(EPISODE, EPISODE.c.episode_id == ASSESSMENT.c.episode_id)
+                     .outerjoin(cs, cs.c.day == clock_start)
+                     .outerjoin(CHILD, CHILD.c.child_id == ASSESSMENT.c.child_id))
+        .where(in_period(ASSESSMENT.c.authorised_date, p))
+    )
 
-    def started(self, p: Params) -> Units:
-        """NQ05 / NQ06: neglect plans started in the period (age at the start)."""
-        cs = CAL.alias("c_start")
-        dims = child_dims(CHILD, cs.c.ym)
-        prev = PLAN.alias("prev")
-        cprev = CAL.alias("c_prev_end")
-        recent_here = exists(
-            select(prev.c.cp_plan_id).select_from(prev.join(cprev, cprev.c.day == prev.c.end_date))
-            .where(prev.c.child_id == PLAN.c.child_id, prev.c.cp_plan_id != PLAN.c.cp_plan_id,
-                   prev.c.end_date <= PLAN.c.start_date,
-                   months_between(cprev, cs.c.ym, cs.c.dom, cs.c.last_dom) < 24)
-        )
-        # A previous plan in another authority is known only by the end date the plan carries.
-        celse = CAL.alias("c_prev_elsewhere")
-        recent_elsewhere = exists(
-            select(celse.c.day).where(celse.c.day == PLAN.c.previous_plan_end_date, celse.c.day <= PLAN.c.start_date,
-                                      months_between(celse, cs.c.ym, cs.c.dom, cs.c.last_dom) < 24)
-        )
-        recent = or_(recent_here, recent_elsewhere)
-        return (
-            select(*(v.label(k) for k, v in dims.items()),
-                   func.coalesce(EPISODE.c.referring_agency_type, "unknown").label("referring_agency_type"),
-                   flag(PLAN.c.previous_plans >= 1).label("repeat"),
-                   flag(recent).label("repeat_24m"),
+def icpcs(p: Params) -> Units:
+    """NQ20: initial conferences held in the period, within the limit of the s47 start."""
+    cs, ci = CAL.alias("c_s47"), CAL.alias("c_icpc")
+    made = PLAN.alias("made")
+    category = (select(made.c.initial_category)
+                .where(made.c.episode_id == S47.c.episode_id, made.c.start_date == S47.c.icpc_date)
+                .limit(1).scalar_subquery())
+    return (
+        select(func.coalesce(category, "no_plan").label("resulting_plan_category"),
+               flag(and_(cs.c.wd.is_not(None), ci.c.wd - cs.c.wd <= p.icpc_days)).label("num"),
+               literal(1, Integer).label("den"))
+        .select_from(S47.join(ci, ci.c.day == S47.c.icpc_date).outerjoin(cs, cs.c.day == S47.c.start_date))
+        .where(in_period(S47.c.icpc_date, p))
+    )
+
+def reviews_on_time(p: Params) -> Units:
+    """NQ21: plans open at the period end for 3 months or more; on time when every review so
+    far came within its limit (first 3 months after the start, then 6 after the last) and the
+    next one is not overdue at the period end."""
+    end = d(p.end)
+    ordered = (
+        select(REVIEW.c.cp_plan_id, REVIEW.c.review_date,
+               func.lag(REVIEW.c.review_date).over(partition_by=REVIEW.c.cp_plan_id,
+                                                  order_by=REVIEW.c.review_date).label("previous"))
+        .where(REVIEW.c.review_date <= end).subquery("ordered")
+    )
+    plan_of = PLAN.alias("plan_of")
+    cp, cr = CAL.alias("c_prev"), CAL.alias("c_review")
+    late_review = (
+        select(ordered.c.cp_plan_id)
+        .select_from(ordered.join(plan_of, plan_of.c.cp_plan_id == ordered.c.cp_plan_id)
+                     .join(cp, cp.c.day == func.coalesce(ordered.c.previous, plan_of.c.start_date))
+                     .join(cr, cr.c.day == ordered.c.review_date))
+        .where(not_(within_months(cp, cr, case((ordered.c.previous.is_(None), p.first_review_months),
+                                               else_=p.review_months))))  # type: ignore[arg-type]
+    )
+    last = (select(func.max(REVIEW.c.review_date)).where(REVIEW.c.cp_plan_id == PLAN.c.cp_plan_id,
+                                                         REVIEW.c.review_date <= end).scalar_subquery())
+    cs, cl = CAL.alias("c_start"), CAL.alias("c_last")
+    months_on = months_between(cs, ym(p.end), p.end.day, last_of_month(p.end))
+    limit = case((last.is_(None), p.first_review_months), else_=p.review_months)
+    e_ym, e_dom = ym(p.end), p.end.day
+    overdue = not_(or_(e_ym < cl.c.ym + limit, and_(e_ym == cl.c.ym + limit, e_dom <= cl.c.dom)))
+    return (
+        select(category_at(PLAN, end).label("latest_category"),
+               flag(and_(PLAN.c.cp_plan_id.not_in(late_review), not_(overdue))).label("num"),
+               literal(1, Integer).label("den"))
+        .select_from(PLAN.join(cs, cs.c.day == PLAN.c.start_date)
+                     .join(cl, cl.c.day == func.coalesce(last, PLAN.c.start_date)))
+        .where(open_at(PLAN, end), months_on >= p.first_review_months)
+    )
+
+def engagement(p: Params) -> Units:
+    """NQ23-NQ25: engagement events in the period by the reporting agency's type, flagged by
+    kind: ``was_not_brought``, ``no_access_visit``, ``declined`` (service declined or consent
+    withdrawn)."""
+    kind = ENGAGEMENT.c.kind
+    return (
+        select(func.coalesce(kind, "unknown").label("event_type"),
+               func.coalesce(AGENCY.c.agency_type, "unknown").label("reporting_agency_type"),
+               flag(kind == "was_not_brought").label("was_not_brought"),
+               flag(kind == "no_access_visit").label("no_access_visit"),
+               flag(kind.in_(("service_declined", "consent_withdrawn"))).label("declined"))
+        .select_from(ENGAGEMENT.outerjoin(AGENCY, AGENCY.c.agency_id == ENGAGEMENT.c.agency_id))
+        .where(in_period(ENGAGEMENT.c.occurred_on, p),
+               kind.in_(("was_not_brought", "no_access_visit", "service_declined", "consent_withdrawn")))
+    )
+
+def pathway(p: Params) -> Units:
+    """NQ26: children with a non-engagement case open at the period end, by its stage then."""
+    end = d(p.end)
+    latest = (select(STEP.c.stage).where(STEP.c.case_id == CASE.c.case_id, STEP.c.step_date <= end)
+              .order_by(STEP.c.version.desc()).limit(1).scalar_subquery())
+    per_case = (
+        select(CASE.c.child_id, func.coalesce(latest, "monitoring").label("stage"))
+        .where(CASE.c.opened_on <= end, or_(CASE.c.closed_on.is_(None), CASE.c.closed_on > end))
+        .subquery("open_cases")
+    )
+    # A child has at most one open case; take the furthest stage should two overlap.
+    return select(func.max(per_case.c.stage).label("stage"), literal(1, Integer).label("num"),
+                  literal(1, Integer).label("den")).group_by(per_case.c.child_id)
+
+def toolkits(p: Params) -> Units:
+    """NQ27: toolkit assessments authorised in the period (current revisions), by tool."""
+    return (select(func.coalesce(TOOLKIT.c.toolkit_id, "unknown").label("tool"),
                    literal(1, Integer).label("num"), literal(1, Integer).label("den"))
-            .select_from(PLAN.join(cs, cs.c.day == PLAN.c.start_date)
-                         .outerjoin(CHILD, CHILD.c.child_id == PLAN.c.child_id)
-                         .outerjoin(EPISODE, EPISODE.c.episode_id == PLAN.c.episode_id))
-            .where(in_period(PLAN.c.start_date, p), PLAN.c.initial_category == "NEG")
-        )
+            .where(in_period(TOOLKIT.c.authorised_date, p), or_(TOOLKIT.c.superseded.is_(None), not_(TOOLKIT.c.superseded))))
 
-    def repeat_plans(self, p: Params, column: str) -> Units:
-        base = self.started(p).subquery("started")
-        return select(base.c.age_band, base.c[column].label("num"), base.c.den)
-
-    def ended(self, p: Params) -> Units:
-        """NQ09-NQ12: neglect plans ended in the period (latest category at the end)."""
-        cs, ce = CAL.alias("c_start"), CAL.alias("c_end")
-        months = months_between(cs, ce.c.ym, ce.c.dom, ce.c.last_dom)
-        ccin = CAL.alias("c_cin")
-        cin_after = exists(
-            select(CIN.c.cin_plan_id).select_from(CIN.join(ccin, ccin.c.day == CIN.c.start_date))
-            .where(CIN.c.episode_id == PLAN.c.episode_id, CIN.c.start_date >= PLAN.c.end_date,
-                   ccin.c.ord <= ce.c.ord + p.step_down_days)
-        )
-        ceh = CAL.alias("c_early_help")
-        early_help_after = exists(
-            select(EARLY_HELP.c.episode_id).select_from(EARLY_HELP.join(ceh, ceh.c.day == EARLY_HELP.c.start_date))
-            .where(EARLY_HELP.c.child_id == PLAN.c.child_id, EARLY_HELP.c.start_date >= PLAN.c.end_date,
-                   ceh.c.ord <= ce.c.ord + p.step_down_days)
-        )
-        return (
-            select(age_band(CHILD, ce.c.ym).label("age_band"),
-                   band(months, p.bands).label("duration_band"),
-                   flag(months < p.minimum_months).label("short"),
-                   flag(cin_after).label("to_cin"),
-                   flag(early_help_after).label("to_early_help"),
-                   literal(1, Integer).label("num"), literal(1, Integer).label("den"))
-            .select_from(PLAN.join(cs, cs.c.day == PLAN.c.start_date).join(ce, ce.c.day == PLAN.c.end_date)
-                         .outerjoin(CHILD, CHILD.c.child_id == PLAN.c.child_id))
-            .where(in_period(PLAN.c.end_date, p), category_at_end(PLAN) == "NEG")
-        )
-
-    def ended_share(self, p: Params, column: str) -> Units:
-        base = self.ended(p).subquery("ended")
-        return select(base.c[column].label("num"), base.c.den)
-
-    def returned(self, p: Params) -> Units:
-        """NQ13: children whose neglect plan ended in the rolling 12 months, and whether a new plan
-        (any category) started after that end and by the period end. One row per child."""
-        again = PLAN.alias("again")
-        came_back = exists(
-            select(again.c.cp_plan_id).where(
-                again.c.child_id == PLAN.c.child_id, again.c.start_date > PLAN.c.end_date,
-                again.c.start_date <= d(p.end))
-        )
-        per_plan = (
-            select(PLAN.c.child_id, flag(came_back).label("back"))
-            .where(PLAN.c.end_date.between(d(p.rolling_start), d(p.end)), category_at_end(PLAN) == "NEG")
-            .subquery("ended_12m")
-        )
-        per_child = select(per_plan.c.child_id, func.max(per_plan.c.back).label("num")).group_by(per_plan.c.child_id).subquery("per_child")
-        return (
-            select(age_band(CHILD, ym(p.end)).label("age_band"), per_child.c.num, literal(1, Integer).label("den"))
-            .select_from(per_child.outerjoin(CHILD, CHILD.c.child_id == per_child.c.child_id))
-        )
-
-    def contacts(self, p: Params) -> Units:
-        """NQ29: concerns received at the front door in the period: each contact (at its date; outcome
-        `referral` once converted) and each referral received directly (outcome `referral`)."""
-        outcome = case((CONTACT.c.referral_id.is_not(None), "referral"), else_=func.coalesce(CONTACT.c.outcome, "unknown"))
-        recorded = (select(func.coalesce(CONTACT.c.referring_agency_type, "unknown").label("referring_agency_type"),
-                           outcome.label("contact_outcome"), literal(1, Integer).label("num"), literal(1, Integer).label("den"))
-                    .where(in_period(CONTACT.c.received_date, p)))
-        direct = (select(func.coalesce(REFERRAL.c.referring_agency_type, "unknown").label("referring_agency_type"),
-                         literal("referral").label("contact_outcome"), literal(1, Integer).label("num"), literal(1, Integer).label("den"))
-                  .where(in_period(REFERRAL.c.received_date, p), REFERRAL.c.contact_id.is_(None)))
-        front_door = union_all(recorded, direct).subquery("front_door")
-        return select(front_door.c.contact_outcome, front_door.c.referring_agency_type, front_door.c.num, front_door.c.den)
-
-    def decisions_timely(self, p: Params) -> Units:
-        """NQ15: referrals received in the period, decided within the limit."""
-        cr, cd = CAL.alias("c_received"), CAL.alias("c_decided")
-        return (
-            select(func.coalesce(REFERRAL.c.referring_agency_type, "unknown").label("referring_agency_type"),
-                   flag(and_(REFERRAL.c.decided_date.is_not(None), cd.c.wd - cr.c.wd <= p.decision_days)).label("num"),
-                   literal(1, Integer).label("den"))
-            .select_from(REFERRAL.join(cr, cr.c.day == REFERRAL.c.received_date)
-                         .outerjoin(cd, cd.c.day == REFERRAL.c.decided_date))
-            .where(in_period(REFERRAL.c.received_date, p))
-        )
-
-    def decisions(self, p: Params) -> Units:
-        """NQ16 / NQ17: threshold decisions made in the period."""
-        followed = case((REFERRAL.c.overridden.is_(None), "unknown"), (REFERRAL.c.overridden, "no"), else_="yes")
-        return (
-            select(func.coalesce(REFERRAL.c.referring_agency_type, "unknown").label("referring_agency_type"),
-                   func.coalesce(REFERRAL.c.level, "unknown").label("level"),
-                   func.coalesce(REFERRAL.c.outcome, "unknown").label("outcome"),
-                   followed.label("followed_recommendation"),
-                   flag(REFERRAL.c.overridden == true()).label("overridden"),
-                   flag(REFERRAL.c.recommended_level.is_not(None)).label("recommended"),
-                   literal(1, Integer).label("num"), literal(1, Integer).label("den"))
-            .where(in_period(REFERRAL.c.decided_date, p))
-        )
-
-    def overrides(self, p: Params) -> Units:
-        base = self.decisions(p).subquery("decisions")
-        return (select(base.c.referring_agency_type, base.c.overridden.label("num"), base.c.recommended.label("den"))
-                .where(base.c.recommended == 1))
-
-    def re_referrals(self, p: Params) -> Units:
-        """NQ18: referrals received in the period flagged as re-referrals within 12 months."""
-        cr = CAL.alias("c_received")
-        return (
-            select(func.coalesce(REFERRAL.c.referring_agency_type, "unknown").label("referring_agency_type"),
-                   age_band(CHILD, cr.c.ym).label("age_band"),
-                   flag(REFERRAL.c.re_referral == true()).label("num"), literal(1, Integer).label("den"))
-            .select_from(REFERRAL.join(cr, cr.c.day == REFERRAL.c.received_date)
-                         .outerjoin(CHILD, CHILD.c.child_id == REFERRAL.c.child_id))
-            .where(in_period(REFERRAL.c.received_date, p))
-        )
-
-    def assessments(self, p: Params) -> Units:
-        """NQ19 / NQ22: assessments authorised in the period."""
-        ca, cs = CAL.alias("c_authorised"), CAL.alias("c_clock")
-        clock_start = ASSESSMENT.c.start_date if p.assessment_from_start else EPISODE.c.referral_date
-        return (
-            select(case((ASSESSMENT.c.neglect == true(), "yes"), else_="no").label("neglect_factor_16A"),
-                   age_band(CHILD, ca.c.ym).label("age_band"),
-                   func.coalesce(EPISODE.c.referring_agency_type, "unknown").label("referring_agency_type"),
-                   flag(and_(cs.c.wd.is_not(None), ca.c.wd - cs.c.wd <= p.assessment_days)).label("timely"),
-                   flag(ASSESSMENT.c.neglect == true()).label("neglect"),
-                   literal(1, Integer).label("den"))
-            .select_from(ASSESSMENT.join(ca, ca.c.day == ASSESSMENT.c.authorised_date)
-                         .outerjoin(EPISODE, EPISODE.c.episode_id == ASSESSMENT.c.episode_id)
-                         .outerjoin(cs, cs.c.day == clock_start)
-                         .outerjoin(CHILD, CHILD.c.child_id == ASSESSMENT.c.child_id))
-            .where(in_period(ASSESSMENT.c.authorised_date, p))
-        )
-
-    def assessment_share(self, p: Params, column: str, dims: Sequence[str]) -> Units:
-        base = self.assessments(p).subquery("assessments")
-        return select(*(base.c[k] for k in dims), base.c[column].label("num"), base.c.den)
-
-    def icpcs(self, p: Params) -> Units:
-        """NQ20: initial conferences held in the period, within the limit of the s47 start."""
-        cs, ci = CAL.alias("c_s47"), CAL.alias("c_icpc")
-        made = PLAN.alias("made")
-        category = (select(made.c.initial_category)
-                    .where(made.c.episode_id == S47.c.episode_id, made.c.start_date == S47.c.icpc_date)
-                    .limit(1).scalar_subquery())
-        return (
-            select(func.coalesce(category, "no_plan").label("resulting_plan_category"),
-                   flag(and_(cs.c.wd.is_not(None), ci.c.wd - cs.c.wd <= p.icpc_days)).label("num"),
-                   literal(1, Integer).label("den"))
-            .select_from(S47.join(ci, ci.c.day == S47.c.icpc_date).outerjoin(cs, cs.c.day == S47.c.start_date))
-            .where(in_period(S47.c.icpc_date, p))
-        )
-
-    def reviews_on_time(self, p: Params) -> Units:
-        """NQ21: plans open at the period end for 3 months or more; on time when every review so
-        far came within its limit (first 3 months after the start, then 6 after the last) and the
-        next one is not overdue at the period end."""
-        end = d(p.end)
-        ordered = (
-            select(REVIEW.c.cp_plan_id, REVIEW.c.review_date,
-                   func.lag(REVIEW.c.review_date).over(partition_by=REVIEW.c.cp_plan_id,
-                                                      order_by=REVIEW.c.review_date).label("previous"))
-            .where(REVIEW.c.review_date <= end).subquery("ordered")
-        )
-        plan_of = PLAN.alias("plan_of")
-        cp, cr = CAL.alias("c_prev"), CAL.alias("c_review")
-        late_review = (
-            select(ordered.c.cp_plan_id)
-            .select_from(ordered.join(plan_of, plan_of.c.cp_plan_id == ordered.c.cp_plan_id)
-                         .join(cp, cp.c.day == func.coalesce(ordered.c.previous, plan_of.c.start_date))
-                         .join(cr, cr.c.day == ordered.c.review_date))
-            .where(not_(within_months(cp, cr, case((ordered.c.previous.is_(None), p.first_review_months),
-                                                   else_=p.review_months))))  # type: ignore[arg-type]
-        )
-        last = (select(func.max(REVIEW.c.review_date)).where(REVIEW.c.cp_plan_id == PLAN.c.cp_plan_id,
-                                                             REVIEW.c.review_date <= end).scalar_subquery())
-        cs, cl = CAL.alias("c_start"), CAL.alias("c_last")
-        months_on = months_between(cs, ym(p.end), p.end.day, last_of_month(p.end))
-        limit = case((last.is_(None), p.first_review_months), else_=p.review_months)
-        e_ym, e_dom = ym(p.end), p.end.day
-        overdue = not_(or_(e_ym < cl.c.ym + limit, and_(e_ym == cl.c.ym + limit, e_dom <= cl.c.dom)))
-        return (
-            select(category_at(PLAN, end).label("latest_category"),
-                   flag(and_(PLAN.c.cp_plan_id.not_in(late_review), not_(overdue))).label("num"),
-                   literal(1, Integer).label("den"))
-            .select_from(PLAN.join(cs, cs.c.day == PLAN.c.start_date)
-                         .join(cl, cl.c.day == func.coalesce(last, PLAN.c.start_date)))
-            .where(open_at(PLAN, end), months_on >= p.first_review_months)
-        )
-
-    def engagement(self, p: Params, kinds: Sequence[str]) -> Units:
-        """NQ23-NQ25: engagement events of the given kinds in the period, by the reporting agency's type."""
-        return (
-            select(func.coalesce(ENGAGEMENT.c.kind, "unknown").label("event_type"),
-                   func.coalesce(AGENCY.c.agency_type, "unknown").label("reporting_agency_type"),
-                   literal(1, Integer).label("num"), literal(1, Integer).label("den"))
-            .select_from(ENGAGEMENT.outerjoin(AGENCY, AGENCY.c.agency_id == ENGAGEMENT.c.agency_id))
-            .where(in_period(ENGAGEMENT.c.occurred_on, p), ENGAGEMENT.c.kind.in_(kinds))
-        )
-
-    def pathway(self, p: Params) -> Units:
-        """NQ26: children with a non-engagement case open at the period end, by its stage then."""
-        end = d(p.end)
-        latest = (select(STEP.c.stage).where(STEP.c.case_id == CASE.c.case_id, STEP.c.step_date <= end)
-                  .order_by(STEP.c.version.desc()).limit(1).scalar_subquery())
-        per_case = (
-            select(CASE.c.child_id, func.coalesce(latest, "monitoring").label("stage"))
-            .where(CASE.c.opened_on <= end, or_(CASE.c.closed_on.is_(None), CASE.c.closed_on > end))
-            .subquery("open_cases")
-        )
-        # A child has at most one open case; take the furthest stage should two overlap.
-        return select(func.max(per_case.c.stage).label("stage"), literal(1, Integer).label("num"),
-                      literal(1, Integer).label("den")).group_by(per_case.c.child_id)
-
-    async def escalations(self, p: Params) -> dict[str, int]:
-        stmt = (select(STEP.c.escalation, func.count()).where(in_period(STEP.c.step_date, p), STEP.c.escalation.is_not(None))
-                .group_by(STEP.c.escalation))
-        return {str(k): int(v) for k, v in (await self._execute(stmt)).all()}
-
-    def toolkits(self, p: Params) -> Units:
-        """NQ27: toolkit assessments authorised in the period (current revisions), by tool."""
-        return (select(func.coalesce(TOOLKIT.c.toolkit_id, "unknown").label("tool"),
-                       literal(1, Integer).label("num"), literal(1, Integer).label("den"))
-                .where(in_period(TOOLKIT.c.authorised_date, p), or_(TOOLKIT.c.superseded.is_(None), not_(TOOLKIT.c.superseded))))
-
-    def trajectories(self, p: Params) -> Units:
-        """NQ28: per child and tool with a repeat assessment authorised in the period, its latest
-        repeat against the baseline (the child's first authorised assessment with that tool),
-        area by area on the practitioner's grades: improved, deteriorated, static or mixed."""
-        return trajectory_units(p.start, p.end, p.lower_is_better, p.higher_is_better)
+def trajectories(p: Params) -> Units:
+    """NQ28: per child and tool with a repeat assessment authorised in the period, its latest
+    repeat against the baseline (the child's first authorised assessment with that tool),
+    area by area on the practitioner's grades: improved, deteriorated, static or mixed."""
+    return trajectory_units(p.start, p.end, p.lower_is_better, p.higher_is_better)
 
 
 def trajectory_units(start: date, end: date, lower_is_better: Sequence[str], higher_is_better: Sequence[str]) -> Units:
@@ -549,3 +490,63 @@ def trajectory_units(start: date, end: date, lower_is_better: Sequence[str], hig
                       (and_(b == 0, w == 0), "static"), else_="mixed")
     return select(func.coalesce(compared.c.toolkit_id, "unknown").label("tool"), trajectory.label("trajectory_class"),
                   literal(1, Integer).label("num"), literal(1, Integer).label("den"))
+
+
+#: The units queries by name, each counted once for every metric built on its units.
+UNITS: dict[str, Callable[[Params], Units]] = {
+    "open_plans": open_plans,
+    "started": started,
+    "ended": ended,
+    "returned": returned,
+    "received": received,
+    "decisions": decisions,
+    "assessments": assessments,
+    "icpcs": icpcs,
+    "reviews": reviews_on_time,
+    "engagement": engagement,
+    "pathway": pathway,
+    "toolkits": toolkits,
+    "trajectories": trajectories,
+    "contacts": contacts,
+}
+
+#: ``(breakdown values, flag values, units)`` rows of a cross-tab.
+Crosstab: TypeAlias = list[tuple[tuple[str, ...], tuple[int, ...], int]]
+
+
+@lru_cache(maxsize=256)
+def crosstab_statement(source: str, p: Params, dims: tuple[str, ...], flags: tuple[str, ...]) -> Units:
+    """The units of ``source`` counted by every combination of ``dims`` and ``flags``. Built once
+    for each period and configuration (statements are immutable and shared between requests):
+    building the expression trees took about 20 ms of each computed dataset."""
+    u = UNITS[source](p).subquery("u")
+    keys = [func.coalesce(u.c[name], "unknown") for name in dims]
+    values = [u.c[name] for name in flags]
+    return select(*keys, *values, func.count()).group_by(*keys, *values)
+
+
+# --- the queries -----------------------------------------------------------------------------------
+
+class DatasetQueries:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def _execute(self, stmt: Any, params: Any = None) -> Any:
+        """Core statements run on the session's connection (same transaction)."""
+        connection = await self.session.connection()
+        return await connection.execute(stmt, params) if params is not None else await connection.execute(stmt)
+
+    async def crosstab(self, source: str, p: Params, dims: Sequence[str], flags: Sequence[str]) -> Crosstab:
+        """``(breakdown values, flag values, units)`` per combination of the ``source`` units query's
+        rows for ``p``, counted in SQL."""
+        rows = (await self._execute(crosstab_statement(source, p, tuple(dims), tuple(flags)))).all()
+        n, f = len(dims), len(flags)
+        return [(tuple(str(v) for v in r[:n]), tuple(int(v or 0) for v in r[n:n + f]), int(r[-1])) for r in rows]
+
+    async def scalar(self, stmt: Units) -> int:
+        return int((await self._execute(stmt)).scalar_one() or 0)
+
+    async def escalations(self, p: Params) -> dict[str, int]:
+        stmt = (select(STEP.c.escalation, func.count()).where(in_period(STEP.c.step_date, p), STEP.c.escalation.is_not(None))
+                .group_by(STEP.c.escalation))
+        return {str(k): int(v) for k, v in (await self._execute(stmt)).all()}
