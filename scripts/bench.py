@@ -261,10 +261,12 @@ async def throughput(seconds: float, tmp: Path, signer: Any, suffix: str, *,
                     done += 1
                     say(f"({done}/{total}) {label}, {target}, {connections} connection(s), {seconds:g} s")
                     spy = None
-                    if profile_dir is not None and target == "direct":
-                        # py-spy on the referral service while wrk drives it (--profile, not make bench).
-                        out = profile_dir / f"{label.replace(' ', '-').lower()}-{connections}.folded"
-                        spy = py_spy(procs[0].pid, seconds, out)
+                    if profile_dir is not None and target in ("direct", "gateway"):
+                        # py-spy on the referral service (direct) or the gateway while wrk drives it
+                        # (--profile, not make bench).
+                        name = "" if target == "direct" else "gateway-"
+                        out = profile_dir / f"{name}{label.replace(' ', '-').lower()}-{connections}.folded"
+                        spy = py_spy(procs[0 if target == "direct" else 1].pid, seconds, out)
                     results[target] = await asyncio.to_thread(wrk, targets[target], scripts[target], connections, seconds)
                     if spy is not None:
                         spy.wait(timeout=30)
@@ -431,8 +433,8 @@ if __name__ == "__main__":
                              "not with --write)")
     parser.add_argument("--targets", help="comma-separated targets with --only (default all): " + ", ".join(ALL_TARGETS))
     parser.add_argument("--connections", default="1,32", help="comma-separated connection counts with --only")
-    parser.add_argument("--profile", type=Path, help="with --only: py-spy record the referral service during its "
-                                                     "direct cells, collapsed stacks (one .folded file per cell; flamegraph.pl or speedscope read them) into this directory")
+    parser.add_argument("--profile", type=Path, help="with --only: py-spy record the referral service during its direct cells and "
+                                                     "the gateway during its gateway cells, collapsed stacks (one .folded file per cell; flamegraph.pl or speedscope read them) into this directory")
     args = parser.parse_args()
     if args.only:
         if args.write:
