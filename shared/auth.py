@@ -5,6 +5,11 @@ declares its scopes through ``Security``, so each operation's OpenAPI ``security
 the scopes it needs (``[{"OAuth2": ["referral:write"]}]``) and a generated client or the
 docs' Authorize dialog asks for exactly those. Every dependency here is ``async def``: no
 thread-pool hop per request.
+
+The scopes are declared on the dependency that reads and verifies the token (``caller``, the
+same OAuth2 scheme as ``bearer``), so a route's token is parsed and verified once: declared
+beside a plain ``Depends(bearer)``, FastAPI would call the scheme twice, as a dependency with
+scopes and one without have different cache keys.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from typing import Annotated
 from fastapi import Depends, Request, Security
 from fastapi.openapi.models import OAuthFlowClientCredentials, OAuthFlows
 from fastapi.security import HTTPAuthorizationCredentials, OAuth2
+from fastapi.security.base import SecurityBase
 from starlette.requests import HTTPConnection
 
 from shared.errors import InsufficientScope, Unauthorized
@@ -38,10 +44,14 @@ class ClientCredentialsBearer(OAuth2):
         )
 
     async def __call__(self, request: HTTPConnection) -> str | None:
-        scheme, _, token = (request.headers.get("Authorization") or "").partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
-            return None
-        return token.strip()
+        return bearer_token(request)
+
+
+def bearer_token(request: HTTPConnection) -> str | None:
+    scheme, _, token = (request.headers.get("Authorization") or "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return token.strip()
 
 
 bearer = ClientCredentialsBearer()
@@ -55,24 +65,35 @@ async def bearer_credentials(token: Annotated[str | None, Depends(bearer)]) -> H
 Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_credentials)]
 
 
-async def current_principal(request: Request, token: Annotated[str | None, Depends(bearer)]) -> Principal:
-    if token is None:
-        raise Unauthorized("A bearer token is required.")
-    verifier: TokenVerifier = request.app.state.verifier
-    principal = await verifier.verify(token)
-    request.state.principal = principal
-    return principal
+class AuthenticatedCaller(SecurityBase):
+    """``bearer``'s scheme (the same name and definition in the document) as the dependency
+    that yields the verified caller: the token is read and verified in this one call."""
+
+    def __init__(self) -> None:
+        self.model = bearer.model
+        self.scheme_name = bearer.scheme_name
+
+    async def __call__(self, request: Request) -> Principal:
+        token = bearer_token(request)
+        if token is None:
+            raise Unauthorized("A bearer token is required.")
+        verifier: TokenVerifier = request.app.state.verifier
+        principal = await verifier.verify(token)
+        request.state.principal = principal
+        return principal
+
+
+caller = AuthenticatedCaller()
 
 
 def require_scopes(*scopes: str) -> Callable[..., Awaitable[Principal]]:
     """A dependency that yields the caller when its token carries every scope named; the
     operation's OpenAPI ``security`` lists those scopes."""
 
-    async def dependency(
-        principal: Annotated[Principal, Depends(current_principal)],
-        # A default, not Annotated: the annotation must not name this closure's ``scopes``.
-        _token: str | None = Security(bearer, scopes=list(scopes)),
-    ) -> Principal:
+    # A default, not Annotated: the annotation must not name this closure's ``scopes``.
+    verified_caller = Security(caller, scopes=list(scopes))
+
+    async def dependency(principal: Principal = verified_caller) -> Principal:
         missing = [s for s in scopes if not principal.has(s)]
         if missing:
             raise InsufficientScope(f"This operation needs the scope(s): {' '.join(missing)}.")

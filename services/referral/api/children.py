@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy.engine import RowMapping
 
-from services.referral.api.deps import CanRead, CanWrite, ChildrenDep
+from services.referral.api.deps import CanRead, CanWrite, ChildReadsDep, ChildrenDep
 from services.referral.domain.errors import (
     AgencyNotRegistered,
     ChildNotFound,
@@ -158,7 +158,7 @@ async def record_plans_elsewhere(child_id: uuid.UUID, body: PlansElsewhere, who:
 
 
 @router.get("/{child_id}", responses=problems(ChildNotFound))
-async def get_child(child_id: uuid.UUID, who: CanRead, children: ChildrenDep, response: Response) -> ChildRead:
+async def get_child(child_id: uuid.UUID, who: CanRead, children: ChildReadsDep, response: Response) -> ChildRead:
     """One child. A child your agency may not see is a 404, exactly like one that does not exist."""
     child, ref = await children.get(who, child_id)
     set_etag(response, child["version"])

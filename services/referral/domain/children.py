@@ -69,11 +69,36 @@ def plans_elsewhere_facts(child: Child) -> dict[str, Any]:
             "latest_end_date": end, "version": child.version}
 
 
-class Children:
-    def __init__(self, queries: ChildQueries, agencies: AgencyQueries, audit: Audit, outbox: Outbox) -> None:
+class ChildReads:
+    """Looking children up, audited: all a read uses (no outbox, no agency queries)."""
+
+    def __init__(self, queries: ChildQueries, audit: Audit) -> None:
         self.queries = queries
-        self.agencies = agencies
         self.audit = audit
+
+    async def get(self, who: Principal, child_id: uuid.UUID) -> tuple[RowMapping, str | None]:
+        """One child's columns and the caller's reference, audited (read with Core: nothing changes)."""
+        found = await self.queries.read(who, child_id)
+        if found is None:
+            raise ChildNotFound(f"No child {child_id} visible to your agency.")
+        self.audit.record(who, "read", "child", [child_id])
+        return found
+
+    async def page(
+        self, who: Principal, page: PageParams, **filters: str | None
+    ) -> tuple[list[tuple[Child, str | None]], str | None]:
+        children, next_cursor = await self.queries.page(who, page, **filters)
+        ids: Sequence[uuid.UUID] = [c.id for c in children]
+        refs = await self.queries.external_refs(who, ids)
+        if ids:
+            self.audit.record(who, "list", "child", ids)
+        return [(c, refs.get(c.id)) for c in children], next_cursor
+
+
+class Children(ChildReads):
+    def __init__(self, queries: ChildQueries, agencies: AgencyQueries, audit: Audit, outbox: Outbox) -> None:
+        super().__init__(queries, audit)
+        self.agencies = agencies
         self.outbox = outbox
 
     async def register(self, who: Principal, body: ChildCreate) -> tuple[dict[str, Any], str | None]:
@@ -211,21 +236,3 @@ class Children:
         await publish(self.outbox, ev.ChildCpPlansElsewhereRecorded(**plans_elsewhere_facts(child)))
         refs = await self.queries.external_refs(who, [child.id])
         return child, refs.get(child.id)
-
-    async def get(self, who: Principal, child_id: uuid.UUID) -> tuple[RowMapping, str | None]:
-        """One child's columns and the caller's reference, audited (read with Core: nothing changes)."""
-        found = await self.queries.read(who, child_id)
-        if found is None:
-            raise ChildNotFound(f"No child {child_id} visible to your agency.")
-        self.audit.record(who, "read", "child", [child_id])
-        return found
-
-    async def page(
-        self, who: Principal, page: PageParams, **filters: str | None
-    ) -> tuple[list[tuple[Child, str | None]], str | None]:
-        children, next_cursor = await self.queries.page(who, page, **filters)
-        ids: Sequence[uuid.UUID] = [c.id for c in children]
-        refs = await self.queries.external_refs(who, ids)
-        if ids:
-            self.audit.record(who, "list", "child", ids)
-        return [(c, refs.get(c.id)) for c in children], next_cursor

@@ -70,7 +70,11 @@ def _visible_by_params(full_access_types: tuple[str, ...]) -> ColumnElement[bool
         col(Involvement.start_date) <= today,
         or_(col(Involvement.end_date).is_(None), col(Involvement.end_date) >= today),
     )
-    sees_all = exists().where(col(Agency.id) == agency, col(Agency.agency_type).in_(list(full_access_types)))
+    # One bound parameter a type, not ``in_(list)``: an expanding IN list is rendered again
+    # into the SQL on every execution, though it is fixed for the statement's life.
+    full_access: list[Any] = [bindparam(f"visible_full_access_{i}", t, type_=Agency.__table__.c.agency_type.type)  # type: ignore[attr-defined]
+                              for i, t in enumerate(full_access_types)]
+    sees_all = exists().where(col(Agency.id) == agency, col(Agency.agency_type).in_(full_access))
     return or_(
         col(Child.id).in_(involved),
         and_(col(Child.restricted).is_(False), or_(col(Child.created_by_agency_id) == agency, sees_all)),
