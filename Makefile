@@ -50,7 +50,7 @@ check: lint typecheck test
 
 # Not part of `make test`: about 8 minutes (wrk and nginx needed: apt-get install wrk nginx-light).
 bench: $(STAMP)
-	$(PY) scripts/bench.py --write && $(PY) scripts/bench_reporting.py --write
+	$(PY) scripts/bench.py --seconds 3 --rounds 3 --write && $(PY) scripts/bench_reporting.py --write
 
 events: $(STAMP)
 	$(PY) scripts/event_docs.py

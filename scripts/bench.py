@@ -186,7 +186,8 @@ ALL_TARGETS = ("direct", "gateway", "nginx", "same work", "bare")
 
 async def throughput(seconds: float, tmp: Path, signer: Any, suffix: str, *,
                      only_operations: tuple[str, ...] = ALL_OPERATIONS, only_targets: tuple[str, ...] = ALL_TARGETS,
-                     connection_counts: tuple[int, ...] = (1, 32), profile_dir: Path | None = None) -> list[dict[str, Any]]:
+                     connection_counts: tuple[int, ...] = (1, 32), profile_dir: Path | None = None,
+                     rounds: int = 1) -> list[dict[str, Any]]:
     names = {s: f"bench_{s}_{suffix}" for s in ("gateway", "referral")}
     procs: list[subprocess.Popen[bytes]] = []
     try:
@@ -246,7 +247,7 @@ async def throughput(seconds: float, tmp: Path, signer: Any, suffix: str, *,
                       ("POST referral", "POST", "/referrals", REFERRAL_BODY, write_token)]
         operations = [op for op in operations if op[0] in only_operations]
         rows = []
-        total = len(operations) * len(targets) * len(connection_counts)
+        total = len(operations) * len(targets) * len(connection_counts) * rounds
         done = 0
         for label, method, path, body, tok in operations:
             scripts = {}
@@ -256,21 +257,27 @@ async def throughput(seconds: float, tmp: Path, signer: Any, suffix: str, *,
                                       None if target == "bare" else tok, body, ids)
                 await asyncio.to_thread(wrk, targets[target], scripts[target], 4, 1)  # warm-up
             for connections in connection_counts:
-                results = {}
-                for target in targets:
-                    done += 1
-                    say(f"({done}/{total}) {label}, {target}, {connections} connection(s), {seconds:g} s")
-                    spy = None
-                    if profile_dir is not None and target in ("direct", "gateway"):
-                        # py-spy on the referral service (direct) or the gateway while wrk drives it
-                        # (--profile, not make bench).
-                        name = "" if target == "direct" else "gateway-"
-                        out = profile_dir / f"{name}{label.replace(' ', '-').lower()}-{connections}.folded"
-                        spy = py_spy(procs[0 if target == "direct" else 1].pid, seconds, out)
-                    results[target] = await asyncio.to_thread(wrk, targets[target], scripts[target], connections, seconds)
-                    if spy is not None:
-                        spy.wait(timeout=30)
-                rows.append({"operation": label, "connections": connections, "results": results})
+                per_round: list[dict[str, dict[str, float]]] = []
+                for k in range(rounds):
+                    # Each round runs every target once, starting one further along the list, so a
+                    # target and its baseline are measured minutes apart at most and none is always first.
+                    order = list(targets)[k % len(targets):] + list(targets)[:k % len(targets)]
+                    results = {}
+                    for target in order:
+                        done += 1
+                        say(f"({done}/{total}) {label}, {target}, {connections} connection(s), round {k + 1}, {seconds:g} s")
+                        spy = None
+                        if profile_dir is not None and k == 0 and target in ("direct", "gateway"):
+                            # py-spy on the referral service (direct) or the gateway while wrk drives it
+                            # (--profile, not make bench).
+                            name = "" if target == "direct" else "gateway-"
+                            out = profile_dir / f"{name}{label.replace(' ', '-').lower()}-{connections}.folded"
+                            spy = py_spy(procs[0 if target == "direct" else 1].pid, seconds, out)
+                        results[target] = await asyncio.to_thread(wrk, targets[target], scripts[target], connections, seconds)
+                        if spy is not None:
+                            spy.wait(timeout=30)
+                    per_round.append(results)
+                rows.append({"operation": label, "connections": connections, "results": combine(per_round)})
         return rows
     finally:
         for p in procs:
@@ -348,14 +355,36 @@ async def propagation(seconds: float, tmp: Path, signer: Any, suffix: str) -> di
 BASELINE = {"direct": "same work", "gateway": "direct", "nginx": "direct", "same work": "bare", "bare": None}
 
 
-def report(rows: list[dict[str, Any]], prop: dict[str, Any], seconds: float) -> str:
+def combine(per_round: list[dict[str, dict[str, float]]]) -> dict[str, dict[str, Any]]:
+    """A cell's rounds as one figure per target: the median req/s and latencies of its rounds, every
+    non-2xx answer, and its ratio to its baseline as the median of the rounds' ratios (each against
+    the baseline measured in the same round), with their range."""
+    out: dict[str, dict[str, Any]] = {}
+    for target in per_round[0]:
+        mine = [r[target] for r in per_round]
+        figure: dict[str, Any] = {key: statistics.median(m[key] for m in mine) for key in ("rps", "p50_ms", "p99_ms")}
+        figure["errors"] = sum(int(m["errors"]) for m in mine)
+        base = BASELINE[target]
+        if base in per_round[0]:
+            ratios = [r[target]["rps"] / r[base]["rps"] for r in per_round]
+            figure |= {"ratio": statistics.median(ratios), "ratio_low": min(ratios), "ratio_high": max(ratios)}
+        out[target] = figure
+    return out
+
+
+def ratio_text(figure: dict[str, Any], base: str) -> str:
+    spread = f" ({figure['ratio_low']:.2f}-{figure['ratio_high']:.2f})" if figure["ratio_high"] > figure["ratio_low"] else ""
+    return f"**{figure['ratio']:.2f}x** of {base}{spread}"
+
+
+def report(rows: list[dict[str, Any]], prop: dict[str, Any], seconds: float, rounds: int) -> str:
     table = ["| operation | connections | target | req/s | p50 ms | p99 ms | non-2xx | ratio |",
              "|---|---|---|---|---|---|---|---|"]
     for row in rows:
         res = row["results"]
         for target, r in res.items():
             base = BASELINE[target]
-            ratio = f"**{r['rps'] / res[base]['rps']:.2f}x** of {base}" if base else ""
+            ratio = ratio_text(r, base) if base else ""
             table.append(f"| {row['operation']} | {row['connections']} | {target} | {r['rps']:.0f} | {r['p50_ms']:.1f} | "
                          f"{r['p99_ms']:.1f} | {r['errors']} | {ratio} |")
     cpu = "unknown"
@@ -367,13 +396,16 @@ def report(rows: list[dict[str, Any]], prop: dict[str, Any], seconds: float) -> 
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     return (
         f"### Referral service against baselines ({stamp})\n\n"
-        f"Command: `make bench` (`python scripts/bench.py --seconds {seconds:g} --write`). Machine: "
+        f"Command: `make bench` (`python scripts/bench.py --seconds {seconds:g} --rounds {rounds} --write`). Machine: "
         f"`nproc` = {os.cpu_count()}, {cpu}, Python {platform.python_version()}; PostgreSQL on the same machine; "
-        f"one uvicorn worker per process; wrk {seconds:g} s per cell (1 thread at 1 connection, 2 threads at 32). "
+        f"one uvicorn worker per process; wrk {seconds:g} s per target in each of {rounds} rounds (1 thread at 1 "
+        f"connection, 2 threads at 32); in each round every target runs once, the order rotating from round to round. "
         f"Rate limiter: the gateway's is off for the run (`GATEWAY_RATE_LIMIT_PER_MINUTE=0`), so no 429 is measured; "
         f"non-2xx counts every other answer.\n\n"
         f"Ratios: direct against the hand-written same-work endpoint; gateway and nginx against direct; "
-        f"same work against bare.\n\n" + "\n".join(table) + "\n\n"
+        f"same work against bare; each the median of the rounds' ratios (each round's target against the same "
+        f"round's baseline), the range of the rounds in brackets; req/s and latencies are the rounds' medians.\n\n"
+        + "\n".join(table) + "\n\n"
         f"### Event propagation ({stamp})\n\n"
         f"A child registered at the referral service, then the reporting read model polled (every 5 ms) until its "
         f"row is there; one probe every 100 ms for {prop['seconds']:g} s while wrk registers children at 4 "
@@ -394,7 +426,7 @@ def write_between(marker: str, text: str) -> None:
     DOC.write_text(doc)
 
 
-async def main(seconds: float, write: bool, *, operations: tuple[str, ...] = ALL_OPERATIONS,
+async def main(seconds: float, write: bool, *, rounds: int = 1, operations: tuple[str, ...] = ALL_OPERATIONS,
                targets: tuple[str, ...] = ALL_TARGETS, connections: tuple[int, ...] = (1, 32),
                propagate: bool = True, profile_dir: Path | None = None) -> None:
     if WRK is None or NGINX is None:
@@ -407,17 +439,17 @@ async def main(seconds: float, write: bool, *, operations: tuple[str, ...] = ALL
         signer = load_or_create_signer(tmp / "keys")
         say("throughput: referral direct, gateway, nginx, same-work and bare baselines")
         rows = await throughput(seconds, tmp, signer, suffix, only_operations=operations, only_targets=targets,
-                                connection_counts=connections, profile_dir=profile_dir)
+                                connection_counts=connections, profile_dir=profile_dir, rounds=rounds)
         if not propagate:
             for row in rows:
                 res = row["results"]
                 print(" | ".join([row["operation"], str(row["connections"])] + [
-                    f"{t} {r['rps']:.0f}/s" + (f" ({r['rps'] / res[BASELINE[t]]['rps']:.2f}x {BASELINE[t]})"
-                                              if BASELINE[t] in res else "") for t, r in res.items()]))
+                    f"{t} {r['rps']:.0f}/s" + (f" ({ratio_text(r, str(BASELINE[t]))})".replace("**", "")
+                                              if "ratio" in r else "") for t, r in res.items()]))
             return
         say("event propagation under steady load")
         prop = await propagation(max(seconds * 4, 15), tmp, signer, suffix)
-    text = report(rows, prop, seconds)
+    text = report(rows, prop, seconds, rounds)
     print(text)
     if write:
         write_between("bench-referral", text)
@@ -426,7 +458,9 @@ async def main(seconds: float, write: bool, *, operations: tuple[str, ...] = ALL
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--seconds", type=float, default=5.0, help="wrk duration per cell")
+    parser.add_argument("--seconds", type=float, default=5.0, help="wrk duration per target and round")
+    parser.add_argument("--rounds", type=int, default=1, help="rounds over the targets, interleaved (ratios: the "
+                                                               "median of the rounds')")
     parser.add_argument("--write", action="store_true", help="replace the figures in docs/benchmarks.md")
     parser.add_argument("--only", action="append", choices=ALL_OPERATIONS, metavar="OPERATION",
                         help="run only this operation (repeatable; for iterating, prints a summary, no propagation, "
@@ -444,8 +478,8 @@ if __name__ == "__main__":
             parser.error(f"unknown targets: {', '.join(sorted(unknown))}")
         if args.profile:
             args.profile.mkdir(parents=True, exist_ok=True)
-        asyncio.run(main(args.seconds, False, operations=tuple(args.only), targets=chosen,
+        asyncio.run(main(args.seconds, False, rounds=args.rounds, operations=tuple(args.only), targets=chosen,
                          connections=tuple(int(c) for c in args.connections.split(",")), propagate=False,
                          profile_dir=args.profile.resolve() if args.profile else None))
     else:
-        asyncio.run(main(args.seconds, args.write))
+        asyncio.run(main(args.seconds, args.write, rounds=args.rounds))

@@ -8,7 +8,9 @@ DESIGN.md §9 measured the difference.
 On the way the gateway limits the body size, checks the bearer token (every
 service checks it again), applies the per-client rate limit, strips hop-by-hop
 headers both ways, passes on the request id and trace context, and streams
-bodies in both directions. Content types are the services' business (415).
+request bodies and large answers (exports); an answer of up to 64 KiB declared
+by Content-Length is read whole and passed on in one message. Content types are
+the services' business (415).
 """
 
 from __future__ import annotations
@@ -54,6 +56,9 @@ _RESPONSE_OWN = frozenset({b"date", b"server"})
 # aiohttp adds these unless told not to; the client's own values (or none) pass instead.
 _NO_AUTO_HEADERS = ("Accept", "Accept-Encoding", "User-Agent", "Content-Type")
 _BODILESS_RESPONSES = {204, 304}
+# Answers up to this size (declared by Content-Length) are read whole before they are passed on;
+# larger or undeclared ones (exports) stream chunk by chunk.
+_WHOLE_BODY_BYTES = 64 * 1024
 
 
 def end_to_end(headers: Iterable[tuple[bytes, bytes]], drop: frozenset[bytes] = frozenset()) -> RawHeaders:
@@ -327,11 +332,19 @@ class Forwarder:
                 data=body() if has_body else None, allow_redirects=False,
             ) as response:
                 headers = end_to_end(response.raw_headers, _RESPONSE_OWN)
+                bodiless = method == "HEAD" or response.status in _BODILESS_RESPONSES
+                length = response.content_length
+                if bodiless or (length is not None and length <= _WHOLE_BODY_BYTES):
+                    # A small body (most answers) is read whole, then sent with the headers in two
+                    # messages instead of three; a service failing mid-body is still a clean 502.
+                    payload = b"" if bodiless else await response.read()
+                    await send({"type": "http.response.start", "status": response.status, "headers": headers})
+                    await send({"type": "http.response.body", "body": payload, "more_body": False})
+                    return
                 await send({"type": "http.response.start", "status": response.status, "headers": headers})
                 try:
-                    if method != "HEAD" and response.status not in _BODILESS_RESPONSES:
-                        async for chunk in response.content.iter_any():
-                            await send({"type": "http.response.body", "body": chunk, "more_body": True})
+                    async for chunk in response.content.iter_any():
+                        await send({"type": "http.response.body", "body": chunk, "more_body": True})
                 except (aiohttp.ClientError, TimeoutError) as exc:
                     log.warning("upstream response broke off", extra={"upstream": service, "error_type": type(exc).__name__})
                     raise _UpstreamBroke(service) from exc

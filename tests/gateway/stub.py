@@ -97,6 +97,12 @@ class Stub:
             ])
         elif path.endswith("/empty"):
             await _respond(send, 204, b"")
+        elif path.endswith("/truncated"):
+            # Declares 100 bytes and fails after 10 (uvicorn then cuts the connection).
+            await send({"type": "http.response.start", "status": 200,
+                        "headers": [(b"content-type", b"application/json"), (b"content-length", b"100")]})
+            await send({"type": "http.response.body", "body": b'{"partial"', "more_body": True})
+            raise RuntimeError("the stub service fails mid-body")
         else:
             await _respond(send, 200, json.dumps(self.seen[-1]).encode(), [(b"x-upstream", b"stub")])
 

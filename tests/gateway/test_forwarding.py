@@ -225,6 +225,17 @@ async def test_response_streams_through(edge_url: str, gateway_token_for: TokenF
     assert "transfer-encoding" not in {k for k, _ in stub.seen[-1]["headers"]}
 
 
+async def test_small_answer_broken_mid_body_is_a_clean_502(
+    edge: httpx.AsyncClient, gateway_token_for: TokenFor, stub: Stub
+) -> None:
+    # A small declared body is read whole before anything is sent: a service failing half way
+    # through it is a problem the client can read, not a cut connection.
+    r = await edge.get("/v1/toolkits/truncated", headers=gateway_token_for(uuid.uuid4(), "assessment:read"))
+    assert r.status_code == 502
+    assert r.headers["content-type"] == PROBLEM
+    assert stub.seen[-1]["path"] == "/v1/toolkits/truncated"
+
+
 async def test_request_body_streams_through(edge_url: str, gateway_token_for: TokenFor, stub: Stub) -> None:
     async def body() -> AsyncIterator[bytes]:
         yield b"a" * 1000
