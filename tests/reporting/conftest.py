@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import date
 from pathlib import Path
 
@@ -57,10 +58,10 @@ def synthetic() -> Partnership:
     return generate(SYNTHETIC_CHILDREN, seed=SYNTHETIC_SEED, start=SYNTHETIC_START, end=SYNTHETIC_END, la_code=LA_CODE)
 
 
-@pytest.fixture(scope="session")
-async def synthetic_app(keys: Keys, session_tmp: Path, synthetic: Partnership) -> AsyncIterator[FastAPI]:
-    """A reporting service holding the synthetic partnership, loaded once through the ingest code."""
-    folder = session_tmp / "synthetic"
+@asynccontextmanager
+async def synthetic_reporting(keys: Keys, folder: Path, synthetic: Partnership) -> AsyncIterator[FastAPI]:
+    """A reporting service in a database of its own under ``folder``, holding the synthetic
+    partnership, loaded once through the ingest code; dropped afterwards."""
     folder.mkdir(exist_ok=True)
     url = await create_database("reporting", folder)
     settings = ReportingSettings(**common_settings(keys, url), la_code=LA_CODE, population_0_17=POPULATION,  # type: ignore[arg-type]
@@ -70,9 +71,18 @@ async def synthetic_app(keys: Keys, session_tmp: Path, synthetic: Partnership) -
     async with app.state.db.sessions() as session:
         await ReadModel(ReadModelQueries(session)).receive_many([EventEnvelope.model_validate(e) for e in synthetic.events])
         await session.commit()
-    yield app
-    await app.state.db.dispose()
-    await drop_database(url)
+    try:
+        yield app
+    finally:
+        await app.state.db.dispose()
+        await drop_database(url)
+
+
+@pytest.fixture(scope="session")
+async def synthetic_app(keys: Keys, session_tmp: Path, synthetic: Partnership) -> AsyncIterator[FastAPI]:
+    """A reporting service holding the synthetic partnership, loaded once through the ingest code."""
+    async with synthetic_reporting(keys, session_tmp / "synthetic", synthetic) as app:
+        yield app
 
 
 @pytest.fixture

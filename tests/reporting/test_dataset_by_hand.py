@@ -18,20 +18,12 @@ from sqlalchemy import text
 
 from scripts.dataset_by_hand import compare, hand_figures, replicate, scaled
 from scripts.synthetic import UPN_LETTERS, Partnership
-from services.reporting.app import create_app, load_calendar
-from services.reporting.domain.read_model import ReadModel
-from services.reporting.queries.read_model import ReadModelQueries
-from services.reporting.schemas import EventEnvelope
-from services.reporting.settings import ReportingSettings
-from tests.reporting.conftest import LA_CODE, POPULATION
+from tests.reporting.conftest import synthetic_reporting
 from tests.reporting.factories import READER
 from tests.support import (
     BACKEND,
     Keys,
     TokenFor,
-    common_settings,
-    create_database,
-    drop_database,
     isolated,
 )
 
@@ -77,21 +69,10 @@ def test_a_disagreement_is_reported() -> None:
 @pytest.fixture(scope="module")
 async def replicated_app(keys: Keys, session_tmp: Path, synthetic: Partnership) -> AsyncIterator[FastAPI]:
     """The synthetic partnership ingested into a database of its own, then replicated COPIES times over."""
-    folder = session_tmp / "replicated"
-    folder.mkdir(exist_ok=True)
-    url = await create_database("reporting", folder)
-    settings = ReportingSettings(**common_settings(keys, url), la_code=LA_CODE, population_0_17=POPULATION,  # type: ignore[arg-type]
-                                 population_year=2024)
-    app = create_app(settings)
-    await load_calendar(app)
-    async with app.state.db.sessions() as session:
-        await ReadModel(ReadModelQueries(session)).receive_many([EventEnvelope.model_validate(e) for e in synthetic.events])
-        await session.commit()
-    async with app.state.db.engine.begin() as connection:
-        await replicate(connection, COPIES)
-    yield app
-    await app.state.db.dispose()
-    await drop_database(url)
+    async with synthetic_reporting(keys, session_tmp / "replicated", synthetic) as app:
+        async with app.state.db.engine.begin() as connection:
+            await replicate(connection, COPIES)
+        yield app
 
 
 @postgres_only

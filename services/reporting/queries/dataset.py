@@ -543,9 +543,6 @@ class DatasetQueries:
         n, f = len(dims), len(flags)
         return [(tuple(str(v) for v in r[:n]), tuple(int(v or 0) for v in r[n:n + f]), int(r[-1])) for r in rows]
 
-    async def scalar(self, stmt: Units) -> int:
-        return int((await self._execute(stmt)).scalar_one() or 0)
-
     async def escalations(self, p: Params) -> dict[str, int]:
         stmt = (select(STEP.c.escalation, func.count()).where(in_period(STEP.c.step_date, p), STEP.c.escalation.is_not(None))
                 .group_by(STEP.c.escalation))
